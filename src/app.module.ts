@@ -1,0 +1,52 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import type { DestinationStream } from 'pino';
+import { AuditModule } from './audit/audit.module';
+import { AuthModule } from './auth/auth.module';
+import { AdminBootstrap } from './bootstrap/admin-bootstrap';
+import { HttpErrorFilter } from './common/errors/http-error.filter';
+import { LoggingModule } from './common/logging/logging.module';
+import { createValidationPipe } from './common/http/validation';
+import { AppConfig } from './config/app-config';
+import { ConfigModule } from './config/config.module';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import { MaintenanceModule } from './maintenance/maintenance.module';
+import { MetricsModule } from './metrics/metrics.module';
+import { QueueModule } from './queue/queue.module';
+import { RedisModule } from './redis/redis.module';
+import { SettingsModule } from './settings/settings.module';
+import { UsersModule } from './users/users.module';
+
+export interface AppModuleOptions {
+  /** Where log lines go; tests capture them to prove nothing secret is written. */
+  logDestination?: DestinationStream;
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig, options: AppModuleOptions = {}): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggingModule.forRoot(config, options.logDestination),
+        DatabaseModule,
+        RedisModule,
+        QueueModule,
+        MetricsModule,
+        AuditModule,
+        UsersModule,
+        AuthModule,
+        SettingsModule,
+        HealthModule,
+        MaintenanceModule.register(config.runsWorker),
+      ],
+      providers: [
+        AdminBootstrap,
+        { provide: APP_FILTER, useClass: HttpErrorFilter },
+        { provide: APP_PIPE, useFactory: createValidationPipe },
+      ],
+    };
+  }
+}

@@ -1,0 +1,30 @@
+import { Entity, ManyToOne, OptionalProps, PrimaryKey, Property, type Ref } from '@mikro-orm/core';
+import { randomUUID } from 'node:crypto';
+import { User } from '../users/user.entity';
+
+/** A personal API token; only its SHA-256 digest is stored. */
+@Entity({ tableName: 'api_token' })
+export class ApiToken {
+  [OptionalProps]?: 'lastUsedAt' | 'createdAt';
+
+  @PrimaryKey({ type: 'uuid' })
+  id: string = randomUUID();
+
+  @ManyToOne(() => User, { ref: true, deleteRule: 'cascade', index: true })
+  owner!: Ref<User>;
+
+  @Property({ type: 'string', length: 80 })
+  name!: string;
+
+  @Property({ type: 'string', length: 64, unique: true, hidden: true })
+  tokenHash!: string;
+
+  @Property({ type: 'datetime', columnType: 'timestamptz' })
+  expiresAt!: Date;
+
+  @Property({ type: 'datetime', columnType: 'timestamptz', nullable: true })
+  lastUsedAt: Date | null = null;
+
+  @Property({ type: 'datetime', columnType: 'timestamptz' })
+  createdAt: Date = new Date();
+}

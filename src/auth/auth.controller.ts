@@ -1,0 +1,82 @@
+import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
+import type { Actor } from '../common/auth/actor';
+import { Authenticated, Public } from '../common/auth/access.decorators';
+import { CurrentActor, CurrentPrincipal } from '../common/auth/current-principal.decorator';
+import type { Principal } from '../common/auth/principal';
+import { ApiErrors } from '../common/http/api-errors.decorator';
+import { UserDto } from '../users/users.dto';
+import { UsersService } from '../users/users.service';
+import { ChangePasswordBody, LoginBody, RefreshBody, TokenPairDto } from './auth.dto';
+import { AuthService } from './auth.service';
+
+@ApiTags('auth')
+@Controller('api/auth')
+export class AuthController {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly users: UsersService,
+  ) {}
+
+  @Post('login')
+  @Public()
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Sign in; 5 failures per username and address lock it for 15 min' })
+  @ApiOkResponse({ type: TokenPairDto })
+  @ApiErrors(400, 401, 429)
+  login(@Body() body: LoginBody, @Req() req: Request): Promise<TokenPairDto> {
+    return this.auth.login(body.username, body.password, req.ip ?? 'unknown');
+  }
+
+  @Post('refresh')
+  @Public()
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Swap a refresh token for a new pair; reuse revokes the whole family' })
+  @ApiOkResponse({ type: TokenPairDto })
+  @ApiErrors(400, 401)
+  refresh(@Body() body: RefreshBody, @Req() req: Request): Promise<TokenPairDto> {
+    return this.auth.refresh(body.refreshToken, req.ip ?? null);
+  }
+
+  @Post('logout')
+  @Authenticated()
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Revoke a refresh token of the caller' })
+  @ApiNoContentResponse()
+  @ApiErrors(400)
+  async logout(
+    @Body() body: RefreshBody,
+    @CurrentPrincipal() principal: Principal,
+    @CurrentActor() actor: Actor,
+  ): Promise<void> {
+    await this.auth.logout(principal, body.refreshToken, actor);
+  }
+
+  @Get('me')
+  @Authenticated()
+  @ApiOperation({ summary: 'The caller' })
+  @ApiOkResponse({ type: UserDto })
+  async me(@CurrentPrincipal() principal: Principal): Promise<UserDto> {
+    return UserDto.from(await this.users.get(principal.userId));
+  }
+
+  @Post('password')
+  @Authenticated()
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Change the own password; revokes every refresh token of the user' })
+  @ApiNoContentResponse()
+  @ApiErrors(400)
+  async changePassword(
+    @Body() body: ChangePasswordBody,
+    @CurrentPrincipal() principal: Principal,
+    @CurrentActor() actor: Actor,
+  ): Promise<void> {
+    await this.users.changeOwnPassword(
+      principal.userId,
+      body.currentPassword,
+      body.newPassword,
+      actor,
+    );
+  }
+}

@@ -1,0 +1,28 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { JwtModule } from '@nestjs/jwt';
+import { SessionsModule } from '../sessions/sessions.module';
+import { UsersModule } from '../users/users.module';
+import { AccessGuard } from './access.guard';
+import { AccessTokens } from './access-tokens';
+import { ApiTokensController } from './api-tokens.controller';
+import { ApiTokensService } from './api-tokens.service';
+import { AuthController } from './auth.controller';
+import { AuthService } from './auth.service';
+import { LoginThrottle } from './login-throttle';
+import { PrincipalResolver } from './principal-resolver';
+
+@Module({
+  imports: [JwtModule.register({}), UsersModule, SessionsModule],
+  controllers: [AuthController, ApiTokensController],
+  providers: [
+    AuthService,
+    AccessTokens,
+    ApiTokensService,
+    LoginThrottle,
+    PrincipalResolver,
+    { provide: APP_GUARD, useClass: AccessGuard },
+  ],
+  exports: [ApiTokensService],
+})
+export class AuthModule {}

@@ -1,0 +1,32 @@
+import { Injectable } from '@nestjs/common';
+import type { Principal } from '../common/auth/principal';
+import type { User } from '../users/user.entity';
+import { UsersService } from '../users/users.service';
+import { AccessTokens } from './access-tokens';
+import { API_TOKEN_PREFIX, ApiTokensService } from './api-tokens.service';
+
+/**
+ * Turns a bearer token into the caller. The user row is read on every
+ * request, so disabling or demoting a user takes effect at once.
+ */
+@Injectable()
+export class PrincipalResolver {
+  constructor(
+    private readonly accessTokens: AccessTokens,
+    private readonly apiTokens: ApiTokensService,
+    private readonly users: UsersService,
+  ) {}
+
+  async resolve(token: string): Promise<Principal | null> {
+    if (token.startsWith(API_TOKEN_PREFIX)) {
+      return toPrincipal(await this.apiTokens.resolve(token), 'api_token');
+    }
+    const userId = await this.accessTokens.verify(token);
+    return userId ? toPrincipal(await this.users.findById(userId), 'jwt') : null;
+  }
+}
+
+function toPrincipal(user: User | null, authMethod: Principal['authMethod']): Principal | null {
+  if (!user || user.disabled) return null;
+  return { userId: user.id, username: user.username, role: user.role, authMethod };
+}

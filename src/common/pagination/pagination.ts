@@ -1,0 +1,57 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsInt, Max, Min } from 'class-validator';
+
+export const MAX_PAGE = 10_000;
+export const MAX_PER_PAGE = 100;
+
+/** `?page&perPage` with the bounds of API.md; out of range is a 400, never clamped. */
+export class PaginationQuery {
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE, default: 1 })
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_PAGE)
+  page: number = 1;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PER_PAGE, default: 20 })
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_PER_PAGE)
+  perPage: number = 20;
+
+  get offset(): number {
+    return (this.page - 1) * this.perPage;
+  }
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+  page: number;
+  perPage: number;
+}
+
+export function pageOf<T>(items: T[], total: number, query: PaginationQuery): Page<T> {
+  return { items, total, page: query.page, perPage: query.perPage };
+}
+
+/** Swagger schema for a page of T (generics do not survive into the OpenAPI document). */
+export function PageDto<T>(item: new () => T, name: string): new () => Page<T> {
+  class PageOf {
+    @ApiProperty({ type: [item] })
+    items!: T[];
+
+    @ApiProperty({ example: 42 })
+    total!: number;
+
+    @ApiProperty({ example: 1 })
+    page!: number;
+
+    @ApiProperty({ example: 20 })
+    perPage!: number;
+  }
+  Object.defineProperty(PageOf, 'name', { value: name });
+  return PageOf;
+}

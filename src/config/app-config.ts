@@ -1,0 +1,89 @@
+import { Environment, LogLevel, ProcessRole } from './environment';
+
+export interface DatabaseConfig {
+  url: string;
+  poolMin: number;
+  poolMax: number;
+  idleTimeoutMs: number;
+  statementTimeoutMs: number;
+}
+
+export interface RedisConfig {
+  url: string;
+  prefix: string;
+}
+
+export interface AuthConfig {
+  jwtSecret: string;
+  accessTtlSeconds: number;
+  refreshTtlSeconds: number;
+  loginMaxFailures: number;
+  loginWindowSeconds: number;
+}
+
+export interface HttpConfig {
+  port: number;
+  host: string;
+  corsOrigins: string[];
+  trustProxyHops: number;
+  shutdownTimeoutMs: number;
+}
+
+/** The validated, typed configuration: the only way code reads its settings. */
+export class AppConfig {
+  constructor(
+    readonly nodeEnv: Environment['NODE_ENV'],
+    readonly role: ProcessRole,
+    readonly http: HttpConfig,
+    readonly database: DatabaseConfig,
+    readonly redis: RedisConfig,
+    readonly auth: AuthConfig,
+    readonly encryptionKey: Buffer,
+    readonly bootstrapAdmin: { username: string; password: string } | null,
+    readonly logLevel: LogLevel,
+    readonly metricsToken: string | null,
+  ) {}
+
+  get runsApi(): boolean {
+    return this.role === 'api' || this.role === 'all';
+  }
+
+  get runsWorker(): boolean {
+    return this.role === 'worker' || this.role === 'all';
+  }
+
+  static fromEnvironment(env: Environment): AppConfig {
+    return new AppConfig(
+      env.NODE_ENV,
+      env.PROXIMITY_ROLE,
+      {
+        port: env.PORT,
+        host: env.HOST,
+        corsOrigins: env.CORS_ORIGINS.split(',').filter((o) => o.length > 0),
+        trustProxyHops: env.TRUST_PROXY_HOPS,
+        shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+      },
+      {
+        url: env.DATABASE_URL,
+        poolMin: env.DATABASE_POOL_MIN,
+        poolMax: env.DATABASE_POOL_MAX,
+        idleTimeoutMs: env.DATABASE_IDLE_TIMEOUT_MS,
+        statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
+      },
+      { url: env.REDIS_URL, prefix: env.REDIS_PREFIX },
+      {
+        jwtSecret: env.JWT_SECRET,
+        accessTtlSeconds: env.JWT_ACCESS_TTL_SECONDS,
+        refreshTtlSeconds: env.JWT_REFRESH_TTL_SECONDS,
+        loginMaxFailures: env.LOGIN_MAX_FAILURES,
+        loginWindowSeconds: env.LOGIN_LOCKOUT_WINDOW_SECONDS,
+      },
+      Buffer.from(env.PROXIMITY_ENCRYPTION_KEY, 'base64'),
+      env.PROXIMITY_ADMIN_USERNAME && env.PROXIMITY_ADMIN_PASSWORD
+        ? { username: env.PROXIMITY_ADMIN_USERNAME, password: env.PROXIMITY_ADMIN_PASSWORD }
+        : null,
+      env.LOG_LEVEL,
+      env.METRICS_TOKEN ?? null,
+    );
+  }
+}

@@ -1,0 +1,19 @@
+import { MikroOrmModule } from '@mikro-orm/nestjs';
+import { PostgreSqlDriver } from '@mikro-orm/postgresql';
+import { Module } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
+import { buildOrmOptions } from './orm-options';
+
+@Module({
+  imports: [
+    MikroOrmModule.forRootAsync({
+      driver: PostgreSqlDriver,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => ({
+        ...buildOrmOptions(config.database),
+        registerRequestContext: true,
+      }),
+    }),
+  ],
+})
+export class DatabaseModule {}

@@ -1,0 +1,7 @@
+import type { MigrationObject } from '@mikro-orm/core';
+import { Migration20261129000000Initial } from './20261129000000-initial';
+
+/** Applied in this order; a new migration is appended here. */
+export const MIGRATIONS: MigrationObject[] = [
+  { name: 'Migration20261129000000Initial', class: Migration20261129000000Initial },
+];

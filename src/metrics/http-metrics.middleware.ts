@@ -1,0 +1,22 @@
+import { Injectable, NestMiddleware } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+import { MetricsRegistry } from './metrics.registry';
+
+/** Times every request; the label is the route template, never the raw path (unbounded cardinality). */
+@Injectable()
+export class HttpMetricsMiddleware implements NestMiddleware {
+  constructor(private readonly metrics: MetricsRegistry) {}
+
+  use(req: Request, res: Response, next: NextFunction): void {
+    const stop = this.metrics.httpDuration.startTimer();
+    res.once('finish', () => {
+      const route = (req.route as { path?: string } | undefined)?.path;
+      stop({
+        method: req.method,
+        route: typeof route === 'string' ? `${req.baseUrl}${route}` : 'unmatched',
+        status: String(res.statusCode),
+      });
+    });
+    next();
+  }
+}

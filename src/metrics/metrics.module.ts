@@ -1,0 +1,13 @@
+import { Global, Module } from '@nestjs/common';
+import { HttpMetricsMiddleware } from './http-metrics.middleware';
+import { MetricsController } from './metrics.controller';
+import { MetricsRegistry } from './metrics.registry';
+
+/** HttpMetricsMiddleware is mounted first in configureApp, so it also times rejected bodies. */
+@Global()
+@Module({
+  controllers: [MetricsController],
+  providers: [MetricsRegistry, HttpMetricsMiddleware],
+  exports: [MetricsRegistry, HttpMetricsMiddleware],
+})
+export class MetricsModule {}

@@ -1,0 +1,178 @@
+import { EntityManager, LockMode, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
+import { Injectable } from '@nestjs/common';
+import { AuditAction } from '../audit/audit-actions';
+import { AuditOutcome } from '../audit/audit-entry.entity';
+import { AuditService } from '../audit/audit.service';
+import { type Actor, actorId } from '../common/auth/actor';
+import { DomainError } from '../common/errors/domain-error';
+import { pageOf, type Page, type PaginationQuery } from '../common/pagination/pagination';
+import { SessionsService } from '../sessions/sessions.service';
+import { PasswordHasher } from './password-hasher';
+import { User, UserRole } from './user.entity';
+import type { CreateUserBody, UpdateUserBody } from './users.dto';
+
+// Any constant works: it only has to be the same in every process.
+const BOOTSTRAP_LOCK_KEY = 0x70726f78;
+
+@Injectable()
+export class UsersService {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly hasher: PasswordHasher,
+    private readonly sessions: SessionsService,
+    private readonly audit: AuditService,
+  ) {}
+
+  findById(id: string): Promise<User | null> {
+    return this.em.findOne(User, { id });
+  }
+
+  findByUsername(username: string): Promise<User | null> {
+    return this.em
+      .createQueryBuilder(User)
+      .where('lower(username) = lower(?)', [username])
+      .getSingleResult();
+  }
+
+  async get(id: string): Promise<User> {
+    const user = await this.findById(id);
+    if (!user) throw DomainError.notFound('User');
+    return user;
+  }
+
+  async list(query: PaginationQuery): Promise<Page<User>> {
+    const [items, total] = await this.em.findAndCount(
+      User,
+      {},
+      { orderBy: { createdAt: 'asc', id: 'asc' }, limit: query.perPage, offset: query.offset },
+    );
+    return pageOf(items, total, query);
+  }
+
+  async create(body: CreateUserBody, actor: Actor): Promise<User> {
+    const user = this.em.create(User, {
+      username: body.username,
+      passwordHash: await this.hasher.hash(body.password),
+      role: body.role,
+    });
+    try {
+      await this.em.flush();
+    } catch (err) {
+      if (err instanceof UniqueConstraintViolationException) {
+        this.em.clear();
+        throw usernameTaken(body.username);
+      }
+      throw err;
+    }
+    await this.recordChange(AuditAction.UserCreate, user.id, actor);
+    return user;
+  }
+
+  async update(id: string, body: UpdateUserBody, actor: Actor): Promise<User> {
+    const passwordHash = body.password ? await this.hasher.hash(body.password) : undefined;
+    const user = await this.em.transactional(async (em) => {
+      const target = await em.findOne(User, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      if (!target) throw DomainError.notFound('User');
+      const losesAdmin =
+        target.role === UserRole.Admin &&
+        !target.disabled &&
+        ((body.role !== undefined && body.role !== UserRole.Admin) || body.disabled === true);
+      if (losesAdmin) await this.assertAnotherActiveAdmin(em, target.id, 'demote or disable');
+      if (body.role !== undefined) target.role = body.role;
+      if (body.disabled !== undefined) target.disabled = body.disabled;
+      if (passwordHash) {
+        target.passwordHash = passwordHash;
+        await this.sessions.revokeAll(target.id, em);
+      }
+      if (body.disabled === true) await this.sessions.revokeAll(target.id, em);
+      return target;
+    });
+    await this.recordChange(AuditAction.UserUpdate, user.id, actor);
+    return user;
+  }
+
+  async delete(id: string, actor: Actor): Promise<void> {
+    await this.em.transactional(async (em) => {
+      const target = await em.findOne(User, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      if (!target) throw DomainError.notFound('User');
+      if (target.role === UserRole.Admin && !target.disabled) {
+        await this.assertAnotherActiveAdmin(em, target.id, 'delete');
+      }
+      em.remove(target);
+      // The foreign keys of owned resources refuse the delete; the filter maps that to 409.
+      await em.flush();
+    });
+    await this.recordChange(AuditAction.UserDelete, id, actor);
+  }
+
+  async changeOwnPassword(
+    userId: string,
+    currentPassword: string,
+    newPassword: string,
+    actor: Actor,
+  ): Promise<void> {
+    const user = await this.get(userId);
+    if (!(await this.hasher.verify(user.passwordHash, currentPassword))) {
+      await this.audit.record({
+        actorId: userId,
+        action: AuditAction.PasswordChange,
+        resourceType: 'user',
+        resourceId: userId,
+        ip: actor.ip,
+        outcome: AuditOutcome.Failure,
+      });
+      throw DomainError.invalid('currentPassword', 'currentPassword is wrong');
+    }
+    const hash = await this.hasher.hash(newPassword);
+    await this.em.transactional(async (em) => {
+      await em.nativeUpdate(User, { id: userId }, { passwordHash: hash, updatedAt: new Date() });
+      await this.sessions.revokeAll(userId, em);
+    });
+    await this.recordChange(AuditAction.PasswordChange, userId, actor);
+  }
+
+  /**
+   * Creates the first admin when no user exists. The advisory lock makes two
+   * processes starting at once agree on one admin.
+   */
+  async bootstrapAdmin(username: string, password: string): Promise<User | null> {
+    const passwordHash = await this.hasher.hash(password);
+    return this.em.fork().transactional(async (em) => {
+      await em.execute('select pg_advisory_xact_lock(?)', [BOOTSTRAP_LOCK_KEY]);
+      if ((await em.count(User, {})) > 0) return null;
+      const admin = em.create(User, { username, passwordHash, role: UserRole.Admin });
+      await em.flush();
+      return admin;
+    });
+  }
+
+  private async assertAnotherActiveAdmin(
+    em: EntityManager,
+    exceptId: string,
+    verb: string,
+  ): Promise<void> {
+    // Locking every active admin serialises concurrent demotions of different admins.
+    const admins = await em.find(
+      User,
+      { role: UserRole.Admin, disabled: false },
+      { lockMode: LockMode.PESSIMISTIC_WRITE },
+    );
+    if (!admins.some((a) => a.id !== exceptId)) {
+      throw DomainError.conflict(`cannot ${verb} the last active admin`);
+    }
+  }
+
+  private recordChange(action: string, userId: string, actor: Actor): Promise<void> {
+    return this.audit.record({
+      actorId: actorId(actor),
+      action,
+      resourceType: 'user',
+      resourceId: userId,
+      ip: actor.ip,
+    });
+  }
+}
+
+function usernameTaken(username: string): DomainError {
+  return DomainError.conflict(`username '${username}' is taken`);
+}

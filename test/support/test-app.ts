@@ -1,0 +1,81 @@
+import 'reflect-metadata';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import Redis from 'ioredis';
+import { randomBytes } from 'node:crypto';
+import request from 'supertest';
+import type TestAgent from 'supertest/lib/agent';
+import { createApp } from '../../src/app.factory';
+import type { AppConfig } from '../../src/config/app-config';
+import { loadConfig } from '../../src/config/load-config';
+import { recreateFromTemplate, testRunId, workerDatabase } from './databases';
+import { LogCapture } from './log-capture';
+
+export const ADMIN_USERNAME = 'admin';
+export const ADMIN_PASSWORD = 'admin-password-0123';
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+export interface TestApp {
+  app: NestExpressApplication;
+  config: AppConfig;
+  logs: LogCapture;
+  http: () => TestAgent;
+  close: () => Promise<void>;
+}
+
+/** The secrets of one test run: random, so no test can depend on a fixed value. */
+export function testEnvironment(overrides: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const worker = process.env.JEST_WORKER_ID ?? '1';
+  return {
+    NODE_ENV: 'test',
+    DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${workerDatabase()}`,
+    DATABASE_POOL_MIN: '0',
+    DATABASE_POOL_MAX: '5',
+    REDIS_URL,
+    REDIS_PREFIX: `proximity-test-${testRunId()}-w${worker}`,
+    JWT_SECRET: randomBytes(32).toString('hex'),
+    PROXIMITY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    PROXIMITY_ADMIN_USERNAME: ADMIN_USERNAME,
+    PROXIMITY_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    LOG_LEVEL: 'info',
+    ...overrides,
+  };
+}
+
+/** Empties this worker's database (fresh copy of the migrated template) and its Redis keys. */
+export async function resetState(env: NodeJS.ProcessEnv = testEnvironment()): Promise<void> {
+  await recreateFromTemplate(workerDatabase());
+  const redis = new Redis(REDIS_URL, { lazyConnect: true });
+  await redis.connect();
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${env.REDIS_PREFIX}:*`, 'COUNT', 500);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Boots the real application (real PostgreSQL and Redis) with captured logs. */
+export async function startApp(env: NodeJS.ProcessEnv): Promise<TestApp> {
+  const config = loadConfig(env);
+  const logs = new LogCapture();
+  const app = await createApp(config, { logDestination: logs });
+  const server = app.getHttpServer();
+  return {
+    app,
+    config,
+    logs,
+    http: () => request(server),
+    close: () => app.close(),
+  };
+}
+
+/** The usual start of a test file: clean state, one app, admin bootstrapped. */
+export async function startFreshApp(overrides: Record<string, string> = {}): Promise<TestApp> {
+  const env = testEnvironment(overrides);
+  await resetState(env);
+  return startApp(env);
+}
