@@ -16,8 +16,10 @@ export function databaseUrl(name: string): string {
   return `${BASE_URL}/${name}`;
 }
 
-export function workerDatabase(): string {
-  return `proximity_test_${testRunId()}_w${process.env.JEST_WORKER_ID ?? '1'}`;
+/** This jest worker's database; `variant` gives a test file a second, independent one. */
+export function workerDatabase(variant = ''): string {
+  const suffix = variant ? `_${variant}` : '';
+  return `proximity_test_${testRunId()}_w${process.env.JEST_WORKER_ID ?? '1'}${suffix}`;
 }
 
 async function withAdmin<T>(work: (client: Client) => Promise<T>): Promise<T> {

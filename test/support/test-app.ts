@@ -7,7 +7,7 @@ import type TestAgent from 'supertest/lib/agent';
 import { createApp } from '../../src/app.factory';
 import type { AppConfig } from '../../src/config/app-config';
 import { loadConfig } from '../../src/config/load-config';
-import { recreateFromTemplate, testRunId, workerDatabase } from './databases';
+import { databaseUrl, recreateFromTemplate, testRunId, workerDatabase } from './databases';
 import { LogCapture } from './log-capture';
 
 export const ADMIN_USERNAME = 'admin';
@@ -23,15 +23,18 @@ export interface TestApp {
 }
 
 /** The secrets of one test run: random, so no test can depend on a fixed value. */
-export function testEnvironment(overrides: Record<string, string> = {}): NodeJS.ProcessEnv {
+export function testEnvironment(
+  overrides: Record<string, string> = {},
+  variant = '',
+): NodeJS.ProcessEnv {
   const worker = process.env.JEST_WORKER_ID ?? '1';
   return {
     NODE_ENV: 'test',
-    DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${workerDatabase()}`,
+    DATABASE_URL: databaseUrl(workerDatabase(variant)),
     DATABASE_POOL_MIN: '0',
     DATABASE_POOL_MAX: '5',
     REDIS_URL,
-    REDIS_PREFIX: `proximity-test-${testRunId()}-w${worker}`,
+    REDIS_PREFIX: `proximity-test-${testRunId()}-w${worker}${variant}`,
     JWT_SECRET: randomBytes(32).toString('hex'),
     PROXIMITY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     PROXIMITY_ADMIN_USERNAME: ADMIN_USERNAME,
@@ -42,8 +45,8 @@ export function testEnvironment(overrides: Record<string, string> = {}): NodeJS.
 }
 
 /** Empties this worker's database (fresh copy of the migrated template) and its Redis keys. */
-export async function resetState(env: NodeJS.ProcessEnv = testEnvironment()): Promise<void> {
-  await recreateFromTemplate(workerDatabase());
+export async function resetState(env: NodeJS.ProcessEnv, variant = ''): Promise<void> {
+  await recreateFromTemplate(workerDatabase(variant));
   const redis = new Redis(REDIS_URL, { lazyConnect: true });
   await redis.connect();
   try {
@@ -74,8 +77,11 @@ export async function startApp(env: NodeJS.ProcessEnv): Promise<TestApp> {
 }
 
 /** The usual start of a test file: clean state, one app, admin bootstrapped. */
-export async function startFreshApp(overrides: Record<string, string> = {}): Promise<TestApp> {
-  const env = testEnvironment(overrides);
-  await resetState(env);
+export async function startFreshApp(
+  overrides: Record<string, string> = {},
+  variant = '',
+): Promise<TestApp> {
+  const env = testEnvironment(overrides, variant);
+  await resetState(env, variant);
   return startApp(env);
 }

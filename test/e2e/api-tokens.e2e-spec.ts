@@ -1,0 +1,150 @@
+import { EntityManager } from '@mikro-orm/postgresql';
+import { expectError } from '../support/expectations';
+import { startFreshApp, type TestApp } from '../support/test-app';
+import { bearer, createUser, loginAdmin, type Session } from '../support/users';
+
+describe('personal API tokens', () => {
+  let t: TestApp;
+  let admin: Session;
+  let alice: Session;
+  let bob: Session;
+
+  beforeAll(async () => {
+    t = await startFreshApp();
+    admin = await loginAdmin(t);
+    alice = await createUser(t, admin);
+    bob = await createUser(t, admin);
+  });
+  afterAll(() => t.close());
+
+  const sql = (query: string, params: unknown[] = []) =>
+    t.app.get(EntityManager).getConnection().execute(query, params);
+
+  it('POST shows the token once, stores only its digest, and the token authenticates', async () => {
+    const res = await t
+      .http()
+      .post('/api/auth/tokens')
+      .set(bearer(alice))
+      .send({ name: 'ci', expiresInDays: 7 });
+    expect(res.status).toBe(201);
+    expect(res.body).toEqual({
+      id: expect.any(String),
+      name: 'ci',
+      token: expect.stringMatching(/^prx_/),
+      expiresAt: expect.any(String),
+    });
+    const days = (new Date(res.body.expiresAt).getTime() - Date.now()) / 86_400_000;
+    expect(days).toBeGreaterThan(6.9);
+    expect(days).toBeLessThanOrEqual(7);
+    const rows = await sql('select * from api_token where id = ?', [res.body.id]);
+    expect(JSON.stringify(rows)).not.toContain(res.body.token);
+    const me = await t.http().get('/api/auth/me').set(bearer(res.body.token));
+    expect(me.status).toBe(200);
+    expect(me.body.id).toBe(alice.userId);
+  });
+
+  it('GET lists only the caller’s tokens, never their secrets', async () => {
+    await t
+      .http()
+      .post('/api/auth/tokens')
+      .set(bearer(bob))
+      .send({ name: 'bob-token' })
+      .expect(201);
+    const res = await t.http().get('/api/auth/tokens').set(bearer(alice));
+    expect(res.status).toBe(200);
+    expect(res.body.items.length).toBeGreaterThan(0);
+    for (const item of res.body.items) {
+      expect(Object.keys(item).sort()).toEqual([
+        'createdAt',
+        'expiresAt',
+        'id',
+        'lastUsedAt',
+        'name',
+      ]);
+      expect(item.name).not.toBe('bob-token');
+    }
+    expect(res.body).toMatchObject({ page: 1, perPage: 20 });
+    expectError(await t.http().get('/api/auth/tokens?perPage=500').set(bearer(alice)), 400);
+  });
+
+  it('defaults to 90 days; validates name and expiresInDays', async () => {
+    const res = await t
+      .http()
+      .post('/api/auth/tokens')
+      .set(bearer(alice))
+      .send({ name: 'default' });
+    const days = (new Date(res.body.expiresAt).getTime() - Date.now()) / 86_400_000;
+    expect(Math.round(days)).toBe(90);
+    const cases: [object, string][] = [
+      [{}, 'name'],
+      [{ name: '' }, 'name'],
+      [{ name: 'x'.repeat(81) }, 'name'],
+      [{ name: 'ok', expiresInDays: 0 }, 'expiresInDays'],
+      [{ name: 'ok', expiresInDays: 366 }, 'expiresInDays'],
+      [{ name: 'ok', expiresInDays: 1.5 }, 'expiresInDays'],
+      [{ name: 'ok', expiresInDays: '7' }, 'expiresInDays'],
+      [{ name: 'ok', scope: 'all' }, 'scope'],
+    ];
+    for (const [body, field] of cases) {
+      expectError(await t.http().post('/api/auth/tokens').set(bearer(alice)).send(body), 400, [
+        field,
+      ]);
+    }
+  });
+
+  it('DELETE revokes; another user’s token id answers 404 and keeps working', async () => {
+    const mine = await t.http().post('/api/auth/tokens').set(bearer(alice)).send({ name: 'temp' });
+    const theirs = await t.http().post('/api/auth/tokens').set(bearer(bob)).send({ name: 'keep' });
+    expectError(
+      await t.http().delete(`/api/auth/tokens/${theirs.body.id}`).set(bearer(alice)),
+      404,
+    );
+    expect((await t.http().get('/api/auth/me').set(bearer(theirs.body.token))).status).toBe(200);
+    expect(
+      (await t.http().delete(`/api/auth/tokens/${mine.body.id}`).set(bearer(alice))).status,
+    ).toBe(204);
+    expectError(await t.http().get('/api/auth/me').set(bearer(mine.body.token)), 401);
+    expectError(await t.http().delete(`/api/auth/tokens/${mine.body.id}`).set(bearer(alice)), 404);
+    expectError(await t.http().delete('/api/auth/tokens/123').set(bearer(alice)), 400, ['id']);
+  });
+
+  it('an expired token is refused', async () => {
+    const res = await t.http().post('/api/auth/tokens').set(bearer(alice)).send({ name: 'short' });
+    await sql(`update api_token set expires_at = now() - interval '1 second' where id = ?`, [
+      res.body.id,
+    ]);
+    expectError(await t.http().get('/api/auth/me').set(bearer(res.body.token)), 401);
+  });
+
+  it('records when a token was last used', async () => {
+    const res = await t.http().post('/api/auth/tokens').set(bearer(bob)).send({ name: 'used' });
+    await t.http().get('/api/auth/me').set(bearer(res.body.token)).expect(200);
+    const list = await t.http().get('/api/auth/tokens').set(bearer(bob));
+    const item = (list.body.items as { id: string; lastUsedAt: string | null }[]).find(
+      (i) => i.id === res.body.id,
+    );
+    expect(item?.lastUsedAt).not.toBeNull();
+  });
+
+  it('refuses more than 50 live tokens per user with 409', async () => {
+    const carol = await createUser(t, admin);
+    for (let i = 0; i < 50; i += 1) {
+      await t
+        .http()
+        .post('/api/auth/tokens')
+        .set(bearer(carol))
+        .send({ name: `t${i}` })
+        .expect(201);
+    }
+    expectError(
+      await t.http().post('/api/auth/tokens').set(bearer(carol)).send({ name: 'one-too-many' }),
+      409,
+    );
+  });
+
+  it('401 without a token on every route', async () => {
+    expectError(await t.http().get('/api/auth/tokens'), 401);
+    expectError(await t.http().post('/api/auth/tokens').send({ name: 'x' }), 401);
+    expectError(await t.http().delete(`/api/auth/tokens/${alice.userId}`), 401);
+  });
+});

@@ -1,0 +1,454 @@
+import { createHmac } from 'node:crypto';
+import { expectError } from '../support/expectations';
+import {
+  ADMIN_PASSWORD,
+  ADMIN_USERNAME,
+  startApp,
+  startFreshApp,
+  type TestApp,
+} from '../support/test-app';
+import { bearer, createUser, login, loginAdmin, type Session } from '../support/users';
+
+function base64url(value: object): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+function signJwt(payload: object, secret: string, header: object = { alg: 'HS256', typ: 'JWT' }) {
+  const unsigned = `${base64url(header)}.${base64url(payload)}`;
+  const signature = createHmac('sha256', secret).update(unsigned).digest('base64url');
+  return `${unsigned}.${signature}`;
+}
+
+describe('auth', () => {
+  let t: TestApp;
+  let admin: Session;
+
+  beforeAll(async () => {
+    t = await startFreshApp();
+    admin = await loginAdmin(t);
+  });
+  afterAll(() => t.close());
+
+  describe('POST /api/auth/login', () => {
+    it('answers the token pair and the user', async () => {
+      const res = await t
+        .http()
+        .post('/api/auth/login')
+        .send({ username: ADMIN_USERNAME, password: ADMIN_PASSWORD });
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({
+        accessToken: expect.any(String),
+        refreshToken: expect.any(String),
+        expiresIn: 900,
+        user: {
+          id: expect.any(String),
+          username: ADMIN_USERNAME,
+          role: 'admin',
+          disabled: false,
+          createdAt: expect.any(String),
+        },
+      });
+    });
+
+    it('accepts the username in any case', async () => {
+      const res = await t
+        .http()
+        .post('/api/auth/login')
+        .send({ username: ADMIN_USERNAME.toUpperCase(), password: ADMIN_PASSWORD });
+      expect(res.status).toBe(200);
+    });
+
+    it('answers the same 401 for an unknown user, a wrong password and a disabled user', async () => {
+      const user = await createUser(t, admin);
+      await t.http().patch(`/api/users/${user.userId}`).set(bearer(admin)).send({ disabled: true });
+      const unknown = await t
+        .http()
+        .post('/api/auth/login')
+        .send({ username: 'nobody-here', password: 'whatever-password' });
+      const wrong = await t
+        .http()
+        .post('/api/auth/login')
+        .send({ username: ADMIN_USERNAME, password: 'wrong-password-123' });
+      const disabled = await t
+        .http()
+        .post('/api/auth/login')
+        .send({ username: user.username, password: user.password });
+      const messages = [unknown, wrong, disabled].map((res) => expectError(res, 401).message);
+      expect(new Set(messages).size).toBe(1);
+    });
+
+    it('validates the body', async () => {
+      expectError(await t.http().post('/api/auth/login').send({}), 400, ['username', 'password']);
+      expectError(
+        await t.http().post('/api/auth/login').send({ username: 'a', password: 'b', extra: 1 }),
+        400,
+        ['extra'],
+      );
+      expectError(
+        await t
+          .http()
+          .post('/api/auth/login')
+          .send({ username: 5, password: ['x'] }),
+        400,
+        ['username', 'password'],
+      );
+    });
+
+    it('locks a username+address pair after 5 failures, even for the right password', async () => {
+      const user = await createUser(t, admin);
+      for (let i = 0; i < 5; i += 1) {
+        const res = await t
+          .http()
+          .post('/api/auth/login')
+          .send({ username: user.username, password: 'not-the-password' });
+        expect(res.status).toBe(401);
+      }
+      const locked = await t
+        .http()
+        .post('/api/auth/login')
+        .send({ username: user.username, password: user.password });
+      expectError(locked, 429);
+      const retryAfter = Number(locked.headers['retry-after']);
+      expect(retryAfter).toBeGreaterThan(800);
+      expect(retryAfter).toBeLessThanOrEqual(900);
+      // Another username from the same address is not affected.
+      expect(
+        (
+          await t
+            .http()
+            .post('/api/auth/login')
+            .send({ username: ADMIN_USERNAME, password: ADMIN_PASSWORD })
+        ).status,
+      ).toBe(200);
+    });
+
+    it('resets the failure count after a success', async () => {
+      const user = await createUser(t, admin);
+      const fail = () =>
+        t
+          .http()
+          .post('/api/auth/login')
+          .send({ username: user.username, password: 'nope-nope-nope' });
+      for (let i = 0; i < 4; i += 1) expect((await fail()).status).toBe(401);
+      await login(t, user.username, user.password);
+      for (let i = 0; i < 4; i += 1) expect((await fail()).status).toBe(401);
+      expect(
+        (
+          await t
+            .http()
+            .post('/api/auth/login')
+            .send({ username: user.username, password: user.password })
+        ).status,
+      ).toBe(200);
+    });
+
+    it('holds the lockout across API replicas sharing Redis', async () => {
+      const user = await createUser(t, admin);
+      const replica = await startApp({
+        ...process.env,
+        DATABASE_URL: t.config.database.url,
+        REDIS_URL: t.config.redis.url,
+        REDIS_PREFIX: t.config.redis.prefix,
+        JWT_SECRET: t.config.auth.jwtSecret,
+        PROXIMITY_ENCRYPTION_KEY: t.config.encryptionKey.toString('base64'),
+        LOG_LEVEL: 'silent',
+      });
+      try {
+        for (let i = 0; i < 5; i += 1) {
+          const target = i % 2 === 0 ? t : replica;
+          await target
+            .http()
+            .post('/api/auth/login')
+            .send({ username: user.username, password: 'wrong-wrong-wrong' });
+        }
+        const onReplica = await replica
+          .http()
+          .post('/api/auth/login')
+          .send({ username: user.username, password: user.password });
+        const onFirst = await t
+          .http()
+          .post('/api/auth/login')
+          .send({ username: user.username, password: user.password });
+        expectError(onReplica, 429);
+        expectError(onFirst, 429);
+      } finally {
+        await replica.close();
+      }
+    });
+  });
+
+  describe('bearer tokens', () => {
+    it('401 without a token, with garbage, a tampered, an expired, a foreign-key or an alg:none token', async () => {
+      const secret = t.config.auth.jwtSecret;
+      const now = Math.floor(Date.now() / 1000);
+      const [header, payload] = admin.accessToken.split('.');
+      const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as { sub: string };
+      const tampered = `${header}.${base64url({ ...claims, sub: '00000000-0000-4000-8000-000000000000' })}.${admin.accessToken.split('.')[2]}`;
+      const expired = signJwt(
+        { sub: claims.sub, typ: 'access', iat: now - 7200, exp: now - 3600 },
+        secret,
+      );
+      const otherKey = signJwt(
+        { sub: claims.sub, typ: 'access', iat: now, exp: now + 600 },
+        'x'.repeat(40),
+      );
+      const algNone = `${base64url({ alg: 'none', typ: 'JWT' })}.${base64url({ sub: claims.sub, typ: 'access', iat: now, exp: now + 600 })}.`;
+      const wrongType = signJwt(
+        { sub: claims.sub, typ: 'refresh', iat: now, exp: now + 600 },
+        secret,
+      );
+      expectError(await t.http().get('/api/auth/me'), 401);
+      for (const token of ['garbage', tampered, expired, otherKey, algNone, wrongType]) {
+        expectError(await t.http().get('/api/auth/me').set(bearer(token)), 401);
+      }
+      expectError(
+        await t.http().get('/api/auth/me').set('Authorization', `Basic ${admin.accessToken}`),
+        401,
+      );
+      // A token in the query string is never read.
+      expectError(await t.http().get(`/api/auth/me?access_token=${admin.accessToken}`), 401);
+      // The genuine token still works.
+      expect((await t.http().get('/api/auth/me').set(bearer(admin))).status).toBe(200);
+    });
+
+    it('GET /api/auth/me answers the bare user', async () => {
+      const res = await t.http().get('/api/auth/me').set(bearer(admin));
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({
+        id: admin.userId,
+        username: ADMIN_USERNAME,
+        role: 'admin',
+        disabled: false,
+        createdAt: expect.any(String),
+      });
+    });
+
+    it('a disabled user is refused at its very next request, with its JWT and its API token', async () => {
+      const user = await createUser(t, admin);
+      const created = await t
+        .http()
+        .post('/api/auth/tokens')
+        .set(bearer(user))
+        .send({ name: 'script' });
+      expect(created.status).toBe(201);
+      const apiToken = created.body.token as string;
+      expect((await t.http().get('/api/auth/me').set(bearer(apiToken))).status).toBe(200);
+      await t
+        .http()
+        .patch(`/api/users/${user.userId}`)
+        .set(bearer(admin))
+        .send({ disabled: true })
+        .expect(200);
+      expectError(await t.http().get('/api/auth/me').set(bearer(user)), 401);
+      expectError(await t.http().get('/api/auth/me').set(bearer(apiToken)), 401);
+      expectError(
+        await t.http().post('/api/auth/refresh').send({ refreshToken: user.refreshToken }),
+        401,
+      );
+      // Re-enabled: the JWT works again, the revoked refresh token does not.
+      await t
+        .http()
+        .patch(`/api/users/${user.userId}`)
+        .set(bearer(admin))
+        .send({ disabled: false })
+        .expect(200);
+      expect((await t.http().get('/api/auth/me').set(bearer(user))).status).toBe(200);
+      expectError(
+        await t.http().post('/api/auth/refresh').send({ refreshToken: user.refreshToken }),
+        401,
+      );
+    });
+
+    it('a demoted admin loses admin routes at once', async () => {
+      const second = await createUser(t, admin, 'admin');
+      expect((await t.http().get('/api/users').set(bearer(second))).status).toBe(200);
+      await t
+        .http()
+        .patch(`/api/users/${second.userId}`)
+        .set(bearer(admin))
+        .send({ role: 'user' })
+        .expect(200);
+      expectError(await t.http().get('/api/users').set(bearer(second)), 403);
+    });
+  });
+
+  describe('POST /api/auth/refresh', () => {
+    it('rotates: a new pair, and the old refresh token is dead', async () => {
+      const user = await createUser(t, admin);
+      const res = await t
+        .http()
+        .post('/api/auth/refresh')
+        .send({ refreshToken: user.refreshToken });
+      expect(res.status).toBe(200);
+      expect(res.body.refreshToken).not.toBe(user.refreshToken);
+      expect(res.body.user.username).toBe(user.username);
+      expect((await t.http().get('/api/auth/me').set(bearer(res.body.accessToken))).status).toBe(
+        200,
+      );
+      const again = await t
+        .http()
+        .post('/api/auth/refresh')
+        .send({ refreshToken: res.body.refreshToken });
+      expect(again.status).toBe(200);
+    });
+
+    it('re-use of a rotated token revokes the whole family', async () => {
+      const user = await createUser(t, admin);
+      const first = await t
+        .http()
+        .post('/api/auth/refresh')
+        .send({ refreshToken: user.refreshToken });
+      expect(first.status).toBe(200);
+      // The stolen, already rotated token comes back.
+      expectError(
+        await t.http().post('/api/auth/refresh').send({ refreshToken: user.refreshToken }),
+        401,
+      );
+      // The legitimate holder's newer token died with its family.
+      expectError(
+        await t.http().post('/api/auth/refresh').send({ refreshToken: first.body.refreshToken }),
+        401,
+      );
+      // Another session of the same user (another family) is untouched.
+      const other = await login(t, user.username, user.password);
+      expect(
+        (await t.http().post('/api/auth/refresh').send({ refreshToken: other.refreshToken }))
+          .status,
+      ).toBe(200);
+      const audit = await t.http().get('/api/audit?action=auth.refresh_reuse').set(bearer(admin));
+      expect(audit.body.items).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ actorId: user.userId, outcome: 'failure' }),
+        ]),
+      );
+    });
+
+    it('two concurrent refreshes with one token: one wins, the family is revoked', async () => {
+      const user = await createUser(t, admin);
+      const [a, b] = await Promise.all([
+        t.http().post('/api/auth/refresh').send({ refreshToken: user.refreshToken }),
+        t.http().post('/api/auth/refresh').send({ refreshToken: user.refreshToken }),
+      ]);
+      expect([a.status, b.status].sort()).toEqual([200, 401]);
+      const winner = a.status === 200 ? a : b;
+      expectError(
+        await t.http().post('/api/auth/refresh').send({ refreshToken: winner.body.refreshToken }),
+        401,
+      );
+    });
+
+    it('401 for an unknown token, 400 for a missing one', async () => {
+      expectError(
+        await t.http().post('/api/auth/refresh').send({ refreshToken: 'not-a-token' }),
+        401,
+      );
+      expectError(await t.http().post('/api/auth/refresh').send({}), 400, ['refreshToken']);
+    });
+  });
+
+  describe('POST /api/auth/logout', () => {
+    it('revokes the refresh token', async () => {
+      const user = await createUser(t, admin);
+      const res = await t
+        .http()
+        .post('/api/auth/logout')
+        .set(bearer(user))
+        .send({ refreshToken: user.refreshToken });
+      expect(res.status).toBe(204);
+      expectError(
+        await t.http().post('/api/auth/refresh').send({ refreshToken: user.refreshToken }),
+        401,
+      );
+    });
+
+    it('cannot revoke somebody else’s refresh token', async () => {
+      const victim = await createUser(t, admin);
+      const attacker = await createUser(t, admin);
+      await t
+        .http()
+        .post('/api/auth/logout')
+        .set(bearer(attacker))
+        .send({ refreshToken: victim.refreshToken })
+        .expect(204);
+      expect(
+        (await t.http().post('/api/auth/refresh').send({ refreshToken: victim.refreshToken }))
+          .status,
+      ).toBe(200);
+    });
+
+    it('401 without a token, 400 without a body', async () => {
+      expectError(await t.http().post('/api/auth/logout').send({ refreshToken: 'x' }), 401);
+      expectError(await t.http().post('/api/auth/logout').set(bearer(admin)).send({}), 400, [
+        'refreshToken',
+      ]);
+    });
+  });
+
+  describe('POST /api/auth/password', () => {
+    it('changes the password and revokes every refresh token', async () => {
+      const user = await createUser(t, admin);
+      const second = await login(t, user.username, user.password);
+      const newPassword = 'a-brand-new-password';
+      const res = await t
+        .http()
+        .post('/api/auth/password')
+        .set(bearer(user))
+        .send({ currentPassword: user.password, newPassword });
+      expect(res.status).toBe(204);
+      for (const session of [user, second]) {
+        expectError(
+          await t.http().post('/api/auth/refresh').send({ refreshToken: session.refreshToken }),
+          401,
+        );
+      }
+      expectError(
+        await t
+          .http()
+          .post('/api/auth/login')
+          .send({ username: user.username, password: user.password }),
+        401,
+      );
+      await login(t, user.username, newPassword);
+    });
+
+    it('a wrong current password is a 400 on currentPassword', async () => {
+      const user = await createUser(t, admin);
+      const res = await t
+        .http()
+        .post('/api/auth/password')
+        .set(bearer(user))
+        .send({ currentPassword: 'not-my-password', newPassword: 'another-long-password' });
+      expectError(res, 400, ['currentPassword']);
+      expect(
+        (await t.http().post('/api/auth/refresh').send({ refreshToken: user.refreshToken })).status,
+      ).toBe(200);
+    });
+
+    it('validates the new password and needs a token', async () => {
+      expectError(
+        await t
+          .http()
+          .post('/api/auth/password')
+          .set(bearer(admin))
+          .send({ currentPassword: ADMIN_PASSWORD, newPassword: 'short' }),
+        400,
+        ['newPassword'],
+      );
+      expectError(
+        await t
+          .http()
+          .post('/api/auth/password')
+          .send({ currentPassword: 'a', newPassword: 'b'.repeat(12) }),
+        401,
+      );
+    });
+  });
+
+  it('never writes a password or token to the log', () => {
+    const text = t.logs.text;
+    expect(text).not.toContain(ADMIN_PASSWORD);
+    expect(text).not.toContain(admin.accessToken);
+    expect(text).not.toContain(admin.refreshToken);
+    expect(text).not.toContain(t.config.auth.jwtSecret);
+  });
+});
