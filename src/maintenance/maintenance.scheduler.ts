@@ -13,19 +13,13 @@ export class MaintenanceScheduler implements OnApplicationBootstrap {
 
   constructor(@InjectQueue(QueueName.Maintenance) private readonly queue: Queue) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    try {
-      await this.queue.add(
-        PRUNE_CREDENTIALS_JOB,
-        {},
-        { repeat: { cron: HOURLY }, jobId: PRUNE_CREDENTIALS_JOB },
-      );
-    } catch (err) {
-      // Redis may be down at start; the next worker start schedules it again.
-      this.logger.warn(
-        { err: { message: (err as Error).message } },
-        'could not schedule maintenance',
-      );
-    }
+  onApplicationBootstrap(): void {
+    // Not awaited: with Redis down, Bull holds the command until it reconnects,
+    // and the process must still start (and report itself not ready).
+    this.queue
+      .add(PRUNE_CREDENTIALS_JOB, {}, { repeat: { cron: HOURLY }, jobId: PRUNE_CREDENTIALS_JOB })
+      .catch((err: Error) => {
+        this.logger.warn({ err: { message: err.message } }, 'could not schedule maintenance');
+      });
   }
 }

@@ -6,6 +6,7 @@ import {
   IsIn,
   IsInt,
   IsIP,
+  IsObject,
   IsOptional,
   IsString,
   Max,
@@ -69,16 +70,19 @@ export class NetworkSettingsDto implements NetworkSettings {
 
 export class SettingsDto {
   @ApiProperty({ type: ResourceDefaultsDto })
+  @IsObject()
   @ValidateNested()
   @Type(() => ResourceDefaultsDto)
   defaults!: ResourceDefaultsDto;
 
   @ApiProperty({ type: ResourceLimitsDto })
+  @IsObject()
   @ValidateNested()
   @Type(() => ResourceLimitsDto)
   limits!: ResourceLimitsDto;
 
   @ApiProperty({ type: NetworkSettingsDto })
+  @IsObject()
   @ValidateNested()
   @Type(() => NetworkSettingsDto)
   network!: NetworkSettingsDto;
