@@ -28,7 +28,6 @@ export async function createApp(
   });
   app.useLogger(app.get(Logger));
   await configureHttp(app, config);
-  app.enableShutdownHooks();
   await app.init();
   return app;
 }

@@ -6,10 +6,15 @@ import { loadConfig } from './config/load-config';
 async function main(): Promise<void> {
   const config = loadConfig();
   const app = await createApp(config);
-  // Past the deadline a stuck shutdown hook must not keep the pod alive.
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
+      // Past the deadline a stuck shutdown hook must not keep the pod alive.
       setTimeout(() => process.exit(1), config.http.shutdownTimeoutMs).unref();
+      // Stops accepting, lets requests in flight finish, then closes the pool, Redis and Bull.
+      app.close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
     });
   }
   await app.listen(config.http.port, config.http.host);

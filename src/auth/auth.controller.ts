@@ -24,7 +24,7 @@ export class AuthController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Sign in; 5 failures per username and address lock it for 15 min' })
   @ApiOkResponse({ type: TokenPairDto })
-  @ApiErrors(400, 401, 429)
+  @ApiErrors(400, 401, 429, 503)
   login(@Body() body: LoginBody, @Req() req: Request): Promise<TokenPairDto> {
     return this.auth.login(body.username, body.password, req.ip ?? 'unknown');
   }

@@ -187,9 +187,10 @@ export function parseEnvironment(source: NodeJS.ProcessEnv): Environment {
   const errors = validateSync(env, { forbidUnknownValues: true });
   if (errors.length > 0) {
     const problems = errors.map((e) => {
-      const messages = Object.values(e.constraints ?? {});
+      if (relevant[e.property] === undefined) return `${e.property} is required`;
+      const message = Object.values(e.constraints ?? {})[0] ?? 'is invalid';
       // The value itself is never echoed: it may be a secret.
-      return `${e.property} ${messages[0] ?? 'is invalid'}`;
+      return `${e.property} ${message.replace(new RegExp(`^${e.property} `), '')}`;
     });
     throw new ConfigError(problems);
   }

@@ -1,0 +1,65 @@
+import {
+  BadRequestException,
+  InternalServerErrorException,
+  NotFoundException,
+} from '@nestjs/common';
+import { DomainError, ErrorCode } from './domain-error';
+import { toHttpError } from './to-http-error';
+
+describe('toHttpError', () => {
+  it('maps every domain error code to its status with our own message', () => {
+    const expected: Record<ErrorCode, number> = {
+      [ErrorCode.InvalidInput]: 400,
+      [ErrorCode.Unauthenticated]: 401,
+      [ErrorCode.Forbidden]: 403,
+      [ErrorCode.NotFound]: 404,
+      [ErrorCode.Conflict]: 409,
+      [ErrorCode.PayloadTooLarge]: 413,
+      [ErrorCode.RateLimited]: 429,
+      [ErrorCode.UpstreamFailed]: 502,
+      [ErrorCode.Unavailable]: 503,
+    };
+    for (const [code, status] of Object.entries(expected)) {
+      expect(toHttpError(new DomainError(code as ErrorCode, 'ours'))).toMatchObject({
+        status,
+        message: 'ours',
+        unexpected: false,
+      });
+    }
+  });
+
+  it('keeps client-error texts of Nest exceptions but hides server-error texts', () => {
+    expect(toHttpError(new NotFoundException('Cannot GET /x'))).toMatchObject({
+      status: 404,
+      message: 'Cannot GET /x',
+    });
+    expect(toHttpError(new BadRequestException())).toMatchObject({ status: 400 });
+    expect(toHttpError(new InternalServerErrorException('db password is hunter2'))).toEqual({
+      status: 500,
+      message: 'Internal server error',
+      unexpected: true,
+    });
+  });
+
+  it('answers anything else with a generic 500', () => {
+    for (const thrown of [
+      new Error('ECONNREFUSED 10.0.0.5:5432'),
+      'a string',
+      null,
+      { status: 500 },
+    ]) {
+      expect(toHttpError(thrown)).toEqual({
+        status: 500,
+        message: 'Internal server error',
+        unexpected: true,
+      });
+    }
+  });
+
+  it('maps body-parser failures to 400 and 413', () => {
+    expect(toHttpError({ type: 'entity.parse.failed', status: 400 })).toMatchObject({
+      status: 400,
+    });
+    expect(toHttpError({ type: 'entity.too.large', status: 413 })).toMatchObject({ status: 413 });
+  });
+});

@@ -1,0 +1,43 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+
+export const ROOT = join(__dirname, '..', '..');
+
+export interface Spawned {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Runs a TypeScript entry point of the project in its own process, as production would. */
+export function spawnEntry(entry: string, env: NodeJS.ProcessEnv, args: string[] = []): Spawned {
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', entry, ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
+  return { child, stdout: () => out, stderr: () => err, exited };
+}
+
+/** Polls until the condition holds or the deadline passes. */
+export async function waitFor<T>(
+  probe: () => Promise<T | null | undefined | false>,
+  deadlineMs = 20_000,
+  intervalMs = 100,
+): Promise<T> {
+  const end = Date.now() + deadlineMs;
+  for (;;) {
+    const value = await probe().catch(() => null);
+    if (value) return value;
+    if (Date.now() > end) throw new Error('condition not met before the deadline');
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
