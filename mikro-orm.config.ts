@@ -1,0 +1,5 @@
+import { loadConfig } from './src/config/load-config';
+import { buildOrmOptions } from './src/database/orm-options';
+
+/** For MikroORM tooling; the application builds the same options from its validated config. */
+export default buildOrmOptions(loadConfig().database);

@@ -1,0 +1,658 @@
+import { utils as sshUtils } from 'ssh2';
+import { GuestSystem } from '../../guest/guest-system';
+import {
+  checkLock,
+  checkModifyConfigPermission,
+  isRoot,
+  loadContainer,
+  lockMessage,
+  vmidInUseMessage,
+} from '../../pve/container-access';
+import { normalizeOption, updateContainerConfig } from '../../pve/config-update';
+import { PveError } from '../../pve/pve-error';
+import {
+  allocateDisk,
+  containerVolumes,
+  freeVolumes,
+  NEW_DISK,
+  parseVolumeId,
+  requireStorage,
+  rootfsValue,
+  volumeType,
+} from '../../pve/volumes';
+import { Simulation } from '../../simulation';
+import { ClusterNode } from '../../state/cluster';
+import { Container } from '../../state/container';
+import {
+  ContainerConfig,
+  isConfigOption,
+  parseMountPoint,
+  parseNetwork,
+  printNetwork,
+  typedConfig,
+} from '../../state/container-config';
+import { TaskFailure } from '../../tasks/task-manager';
+import type { ApiRequest, Params } from '../api-request';
+import { Router } from '../router';
+
+/** Parameters of POST /nodes/{node}/lxc that are not config options. */
+const CREATE_ONLY = new Set([
+  'node',
+  'vmid',
+  'ostemplate',
+  'password',
+  'ssh-public-keys',
+  'storage',
+  'force',
+  'restore',
+  'unique',
+  'ignore-unpack-errors',
+  'bwlimit',
+  'start',
+  'ha-managed',
+  'pool',
+  'unprivileged',
+]);
+
+function vmidOf(req: ApiRequest): number {
+  return Number(req.params.required('vmid'));
+}
+
+function nodeOf(sim: Simulation, req: ApiRequest): ClusterNode {
+  return sim.cluster.node(req.params.required('node')) as ClusterNode;
+}
+
+/** The per-guest fields of vmstatus (GET …/lxc and status/current). */
+export function containerStatus(container: Container, now: number): Record<string, unknown> {
+  const running = container.status === 'running';
+  const status: Record<string, unknown> = {
+    vmid: container.vmid,
+    name: container.hostname(),
+    status: container.status,
+    type: 'lxc',
+    cpus: container.cores() || 8,
+    cpu: running ? 0.0021 : 0,
+    maxmem: container.maxmem(),
+    mem: running ? Math.round(container.maxmem() / 8) : 0,
+    maxswap: container.maxswap(),
+    swap: 0,
+    maxdisk: container.maxdisk(),
+    disk: running ? Math.round(container.maxdisk() / 10) : 0,
+    uptime: container.uptime(now),
+    netin: running ? 1024 * container.uptime(now) : 0,
+    netout: running ? 512 * container.uptime(now) : 0,
+    diskread: 0,
+    diskwrite: 0,
+  };
+  if (running) status.pid = 100_000 + container.vmid;
+  if (container.config.tags) status.tags = container.config.tags;
+  if (container.lock) status.lock = container.lock;
+  if (container.isTemplate()) status.template = 1;
+  return status;
+}
+
+function validateSshKeys(keys: string): void {
+  for (const line of keys.split('\n')) {
+    if (/^\s*$/.test(line)) continue;
+    const parsed = sshUtils.parseKey(line.trim());
+    if (parsed instanceof Error || (Array.isArray(parsed) && parsed.length === 0))
+      throw PveError.die('SSH public key validation error');
+  }
+}
+
+/** The config options given to create/restore, normalised as update_pct_config stores them. */
+function configOptionsFrom(params: Params, randomMac: () => string): ContainerConfig {
+  const config: ContainerConfig = {};
+  for (const key of params.keys()) {
+    if (CREATE_ONLY.has(key) || key === 'rootfs' || /^mp\d+$/.test(key) || /^unused\d+$/.test(key))
+      continue;
+    if (!isConfigOption(key)) continue;
+    config[key] = normalizeOption(key, params.required(key), randomMac);
+  }
+  return config;
+}
+
+export function registerLxcRoutes(router: Router, sim: Simulation): void {
+  const { cluster } = sim;
+  const randomMac = (): string => cluster.randomMac();
+
+  router.add('GET', '/nodes/{node}/lxc', (req) => {
+    const node = req.params.required('node');
+    const now = sim.now();
+    return [...cluster.containers.values()]
+      .filter((container) => container.node === node)
+      .map((container) => containerStatus(container, now));
+  });
+
+  router.add('POST', '/nodes/{node}/lxc', (req) => createContainer(sim, req, randomMac));
+
+  router.add('GET', '/nodes/{node}/lxc/{vmid}', (req) => {
+    loadContainer(cluster, req.params.required('node'), vmidOf(req));
+    return [
+      'config',
+      'status',
+      'vncproxy',
+      'termproxy',
+      'vncwebsocket',
+      'spiceproxy',
+      'migrate',
+      'clone',
+      'rrd',
+      'rrddata',
+      'firewall',
+      'snapshot',
+      'resize',
+      'interfaces',
+      'pending',
+      'feature',
+      'template',
+      'mtunnel',
+    ].map((subdir) => ({ subdir }));
+  });
+
+  router.add('DELETE', '/nodes/{node}/lxc/{vmid}', (req) => {
+    const node = nodeOf(sim, req);
+    const vmid = vmidOf(req);
+    const container = loadContainer(cluster, node.name, vmid);
+    if (container.config.protection === '1')
+      throw PveError.die(`can't remove CT ${vmid} - protection mode enabled`);
+    checkLock(container);
+    const force = req.params.bool('force');
+    if (!force && container.status === 'running')
+      throw PveError.die(`unable to destroy CT ${vmid} - container is running`);
+    container.lock = 'destroyed';
+    sim.changed();
+    return sim.tasks.spawn({
+      node: node.name,
+      type: 'vzdestroy',
+      id: String(vmid),
+      user: req.principal.userid,
+      injectedFailure: req.failTask,
+      run: async (ctx) => {
+        if (container.status === 'running') {
+          if (!force) throw new TaskFailure(`unable to destroy CT ${vmid} - container is running`);
+          ctx.warn(`forced to stop CT ${vmid} before destroying!`);
+          await sim.markStopped(container);
+        }
+        const volids = containerVolumes(container);
+        if (req.params.bool('destroy-unreferenced-disks')) {
+          for (const storage of node.storages.values()) {
+            for (const volume of storage.volumes.values())
+              if (volume.vmid === vmid && volume.content !== 'backup') volids.push(volume.volid);
+          }
+        }
+        for (const snapshot of container.snapshots) ctx.log(`removing snapshot '${snapshot.name}'`);
+        freeVolumes(node, volids);
+        for (const volid of volids)
+          ctx.log(
+            `  Logical volume "${parseVolumeId(volid)?.volname ?? volid}" successfully removed.`,
+          );
+        if (req.params.bool('purge')) ctx.log(`purging CT ${vmid} from related configurations..`);
+        cluster.removeContainer(vmid);
+        sim.changed();
+        await sim.refreshNetwork();
+      },
+      onFailure: () => {
+        if (cluster.containers.get(vmid) === container) container.lock = null;
+        sim.changed();
+      },
+    });
+  });
+
+  router.add('GET', '/nodes/{node}/lxc/{vmid}/config', (req) => {
+    const container = loadContainer(cluster, req.params.required('node'), vmidOf(req));
+    const snapname = req.params.str('snapshot');
+    if (snapname !== undefined) {
+      const snapshot = container.snapshots.find((s) => s.name === snapname);
+      if (!snapshot) throw PveError.die(`snapshot '${snapname}' does not exist`);
+      return {
+        ...typedConfig(snapshot.config),
+        snaptime: snapshot.snaptime,
+        description: snapshot.description,
+        ...(snapshot.parent ? { parent: snapshot.parent } : {}),
+        digest: container.digest(),
+      };
+    }
+    const config: Record<string, unknown> = typedConfig(container.config);
+    if (container.lock) config.lock = container.lock;
+    if (container.parent) config.parent = container.parent;
+    config.digest = container.digest();
+    return config;
+  });
+
+  router.add('PUT', '/nodes/{node}/lxc/{vmid}/config', (req) => {
+    const container = loadContainer(cluster, req.params.required('node'), vmidOf(req));
+    const values: Record<string, string> = {};
+    for (const key of req.params.keys()) {
+      if (
+        key === 'node' ||
+        key === 'vmid' ||
+        key === 'delete' ||
+        key === 'revert' ||
+        key === 'digest'
+      )
+        continue;
+      values[key] = req.params.required(key);
+    }
+    updateContainerConfig(
+      container,
+      {
+        values,
+        delete: req.params.str('delete'),
+        revert: req.params.str('revert'),
+        digest: req.params.str('digest'),
+      },
+      req.principal,
+      randomMac,
+    );
+    sim.changed();
+    return null;
+  });
+
+  router.add('GET', '/nodes/{node}/lxc/{vmid}/interfaces', (req) => {
+    const container = cluster.containerOn(req.params.required('node'), vmidOf(req));
+    const address = container?.ip();
+    if (!container || container.status !== 'running') return null;
+    const interfaces: unknown[] = [
+      {
+        name: 'lo',
+        hwaddr: '00:00:00:00:00:00',
+        'hardware-address': '00:00:00:00:00:00',
+        inet: '127.0.0.1/8',
+        inet6: '::1/128',
+        'ip-addresses': [
+          { 'ip-address': '127.0.0.1', 'ip-address-type': 'inet', prefix: 8 },
+          { 'ip-address': '::1', 'ip-address-type': 'inet6', prefix: 128 },
+        ],
+      },
+    ];
+    for (const key of Object.keys(container.config)
+      .filter((k) => /^net\d+$/.test(k))
+      .sort()) {
+      const net = parseNetwork(container.config[key]);
+      const mac = (net.hwaddr ?? '00:00:00:00:00:00').toLowerCase();
+      const linkLocal = `fe80::${mac.split(':').slice(3).join('')}/64`;
+      const primary = key === 'net0' || !container.config.net0;
+      const entry: Record<string, unknown> = {
+        name: net.name,
+        hwaddr: mac,
+        'hardware-address': mac,
+        inet6: linkLocal,
+        'ip-addresses': [] as unknown[],
+      };
+      const addresses = entry['ip-addresses'] as unknown[];
+      if (primary && address) {
+        entry.inet = `${address}/16`;
+        addresses.push({ 'ip-address': address, 'ip-address-type': 'inet', prefix: 16 });
+      }
+      addresses.push({
+        'ip-address': linkLocal.split('/')[0],
+        'ip-address-type': 'inet6',
+        prefix: 64,
+      });
+      interfaces.push(entry);
+    }
+    return interfaces;
+  });
+
+  router.add('GET', '/nodes/{node}/lxc/{vmid}/rrddata', (req) => {
+    const container = cluster.containerOn(req.params.required('node'), vmidOf(req));
+    if (!container) return [];
+    const step =
+      { hour: 60, day: 1800, week: 10800, month: 43200, year: 604800 }[
+        req.params.required('timeframe')
+      ] ?? 60;
+    const end = Math.floor(sim.now() / 1000 / step) * step;
+    const points: unknown[] = [];
+    for (let i = 69; i >= 0; i--) {
+      const time = end - i * step;
+      const running =
+        container.status === 'running' &&
+        container.startedAt !== null &&
+        time * 1000 >= container.startedAt;
+      points.push({
+        time,
+        maxcpu: container.cores() || 8,
+        cpu: running ? 0.0021 : 0,
+        maxmem: container.maxmem(),
+        mem: running ? Math.round(container.maxmem() / 8) : 0,
+        maxdisk: container.maxdisk(),
+        disk: running ? Math.round(container.maxdisk() / 10) : 0,
+        netin: running ? 1024 : 0,
+        netout: running ? 512 : 0,
+        diskread: 0,
+        diskwrite: 0,
+      });
+    }
+    return points;
+  });
+
+  router.add('POST', '/nodes/{node}/lxc/{vmid}/clone', (req) =>
+    cloneContainer(sim, req, randomMac),
+  );
+}
+
+function createContainer(sim: Simulation, req: ApiRequest, randomMac: () => string): string {
+  const { cluster } = sim;
+  const { params, principal } = req;
+  const node = sim.cluster.node(params.required('node')) as ClusterNode;
+  const vmid = Number(params.required('vmid'));
+  const restore = params.bool('restore');
+  const force = params.bool('force');
+  const start = params.bool('start');
+  const existing = cluster.containerOn(node.name, vmid);
+  const unprivilegedParam = params.str('unprivileged');
+  const unprivileged = unprivilegedParam === undefined ? !restore : unprivilegedParam === '1';
+
+  if (!(existing && restore && force)) {
+    const inUse = vmidInUseMessage(cluster, vmid);
+    if (inUse) throw PveError.die(inUse);
+  } else {
+    if (existing.status === 'running') throw PveError.die("can't overwrite running container");
+    if (existing.config.protection === '1')
+      throw PveError.die(`unable to restore CT ${vmid} - protection mode enabled`);
+  }
+  const sshKeys = params.str('ssh-public-keys');
+  if (sshKeys !== undefined) validateSshKeys(sshKeys);
+  const pool = params.str('pool');
+  if (pool !== undefined) throw PveError.die(`pool '${pool}' does not exist`);
+
+  const configParams: Record<string, string> = {};
+  for (const key of params.keys())
+    if (!CREATE_ONLY.has(key)) configParams[key] = params.required(key);
+  checkModifyConfigPermission(principal, null, configParams, [], unprivileged);
+
+  const ostemplate = params.required('ostemplate');
+  const storageId = params.str('storage') ?? 'local';
+  const contentType = restore ? 'backup' : 'vztmpl';
+  const archive = parseVolumeId(ostemplate);
+  if (archive) {
+    const archiveStorage = requireStorage(node, archive.storage);
+    const type = volumeType(archiveStorage, archive.volname);
+    if (type !== contentType)
+      throw PveError.die(
+        `unable to use volume ${ostemplate} - content type needs to be '${contentType}'`,
+      );
+  } else if (!isRoot(principal)) {
+    throw PveError.die('Only root can pass arbitrary filesystem paths.');
+  }
+
+  const checkRootdirStorage = (sid: string): void => {
+    const storage = requireStorage(node, sid);
+    if (!storage.supports('rootdir'))
+      throw PveError.param({ storage: `storage '${sid}' does not support container directories` });
+  };
+  const hasMountPoints = params.keys().some((key) => /^mp\d+$/.test(key));
+  let rootfsSpec = params.str('rootfs');
+  if (rootfsSpec === undefined && hasMountPoints)
+    throw PveError.die("mount points configured, but 'rootfs' not set - aborting");
+  let rootfsStorage = storageId;
+  let rootfsSize: number | null = null;
+  if (rootfsSpec !== undefined) {
+    if (/^\d+(\.\d+)?$/.test(rootfsSpec)) rootfsSpec = `${storageId}:${rootfsSpec}`;
+    const mount = parseMountPoint('rootfs', rootfsSpec);
+    const newDisk = NEW_DISK.exec(mount.volume);
+    if (newDisk) {
+      rootfsStorage = newDisk[1] ?? storageId;
+      rootfsSize = Number(newDisk[2]);
+      checkRootdirStorage(rootfsStorage);
+    } else if (mount.volume.startsWith('/')) {
+      if (!isRoot(principal)) throw PveError.die('Only root can pass arbitrary filesystem paths.');
+      throw PveError.die('bind mounts as rootfs are not supported by the Proxmox VE simulator');
+    } else {
+      throw PveError.die(
+        'using an existing volume as rootfs is not supported by the Proxmox VE simulator',
+      );
+    }
+  } else {
+    checkRootdirStorage(storageId);
+  }
+
+  const config = configOptionsFrom(params, randomMac);
+  if (unprivileged) config.unprivileged = '1';
+  const emsg = restore ? `unable to restore CT ${vmid} -` : `unable to create CT ${vmid} -`;
+  if (existing) {
+    const locked = lockMessage(existing);
+    if (locked) throw PveError.die(`${emsg} ${locked}`);
+    existing.lock = 'create';
+  }
+  const container =
+    existing ??
+    new Container(
+      vmid,
+      node.name,
+      {},
+      GuestSystem.fromTemplate(config.hostname ?? `CT${vmid}`),
+      cluster.allocateAddress(),
+      'create',
+    );
+  if (!existing) cluster.addContainer(container);
+  sim.changed();
+
+  const taskType = restore ? 'vzrestore' : 'vzcreate';
+  return sim.tasks.spawn({
+    node: node.name,
+    type: taskType,
+    id: String(vmid),
+    user: principal.userid,
+    injectedFailure: req.failTask,
+    run: async (ctx) => {
+      const storage = node.storages.get(archive?.storage ?? '');
+      const volume = archive ? storage?.volumes.get(archive.volname) : undefined;
+      let finalConfig: ContainerConfig;
+      let guest: GuestSystem;
+      if (restore) {
+        if (!volume?.archive) throw new TaskFailure(`${emsg} can't find file '${ostemplate}'`);
+        ctx.log(`recovering backed-up configuration from '${ostemplate}'`);
+        const archived = { ...volume.archive.config };
+        const archivedRootfs = archived.rootfs;
+        for (const key of Object.keys(archived))
+          if (key === 'rootfs' || /^mp\d+$/.test(key) || /^unused\d+$/.test(key) || key === 'lock')
+            delete archived[key];
+        if (rootfsSize === null && archivedRootfs) {
+          const size = parseMountPoint('rootfs', archivedRootfs).size;
+          rootfsSize = size ? Number(/^(\d+)/.exec(size)?.[1] ?? 8) : 8;
+        }
+        finalConfig = { ...archived, ...config };
+        if (unprivilegedParam === undefined && archived.unprivileged === '1')
+          finalConfig.unprivileged = '1';
+        if (unprivilegedParam === '0') delete finalConfig.unprivileged;
+        if (params.bool('unique')) {
+          for (const key of Object.keys(finalConfig).filter((k) => /^net\d+$/.test(k))) {
+            const net = parseNetwork(finalConfig[key]);
+            net.hwaddr = randomMac();
+            finalConfig[key] = printNetwork(net);
+          }
+        }
+        ctx.log(`restoring '${ostemplate}' now..`);
+        guest = GuestSystem.fromJSON(volume.archive.guest);
+        ctx.log('merging backed-up and given configuration..');
+      } else {
+        if (!volume || volume.content !== 'vztmpl')
+          throw new TaskFailure(`${emsg} can't find file '${ostemplate}'`);
+        const path = storage?.pathOf(volume.volname) ?? ostemplate;
+        ctx.log(`extracting archive '${path}'`);
+        ctx.log(`Total bytes read: 516362240 (493MiB, 245MiB/s)`);
+        ctx.log('Detected container architecture: amd64');
+        finalConfig = { ...config };
+        guest = GuestSystem.fromTemplate(config.hostname ?? `CT${vmid}`);
+        if (sshKeys !== undefined) {
+          guest.fs.mkdir('/root/.ssh', { parents: true, mode: 0o700 });
+          guest.fs.writeFile(
+            '/root/.ssh/authorized_keys',
+            sshKeys.endsWith('\n') ? sshKeys : `${sshKeys}\n`,
+            { mode: 0o600 },
+          );
+        }
+        ctx.log(`Creating SSH host key 'ssh_host_ed25519_key' - this may take some time ...`);
+        ctx.log(
+          `done: SHA256:${Buffer.from(`${vmid}`).toString('base64')} root@${config.hostname ?? `CT${vmid}`}`,
+        );
+      }
+      const disk = allocateDisk(
+        node.storages.get(rootfsStorage) ?? requireStorage(node, rootfsStorage),
+        vmid,
+        rootfsSize ?? 4,
+        sim.now(),
+      );
+      if (existing) {
+        freeVolumes(node, containerVolumes(existing));
+        existing.snapshots = [];
+        existing.parent = null;
+      }
+      finalConfig.rootfs = rootfsValue(disk);
+      finalConfig.arch ??= 'amd64';
+      finalConfig.ostype ??= 'debian';
+      finalConfig.hostname ??= `CT${vmid}`;
+      finalConfig.memory ??= '512';
+      finalConfig.swap ??= '512';
+      container.config = finalConfig;
+      container.guest = guest;
+      guest.fs.writeFile('/etc/hostname', `${finalConfig.hostname}\n`);
+      container.lock = null;
+      sim.changed();
+      if (start) {
+        ctx.log(`starting CT ${vmid}`);
+        await sim.markRunning(container);
+      }
+    },
+    onFailure: () => {
+      if (existing) {
+        existing.lock = null;
+      } else if (cluster.containers.get(vmid) === container) {
+        freeVolumes(node, containerVolumes(container));
+        cluster.removeContainer(vmid);
+      }
+      sim.changed();
+    },
+  });
+}
+
+function cloneContainer(sim: Simulation, req: ApiRequest, randomMac: () => string): string {
+  const { cluster } = sim;
+  const { params } = req;
+  const node = sim.cluster.node(params.required('node')) as ClusterNode;
+  const vmid = vmidOf(req);
+  const newid = Number(params.required('newid'));
+  const pool = params.str('pool');
+  if (pool !== undefined) throw PveError.die(`pool '${pool}' does not exist`);
+  const snapname = params.str('snapname');
+  const storageId = params.str('storage');
+  let target = params.str('target');
+  if (target === node.name || target === 'localhost') target = undefined;
+  if (target !== undefined && !cluster.node(target))
+    throw PveError.die(`no such cluster node '${target}'`);
+  if (storageId !== undefined) {
+    requireStorage(node, storageId);
+    if (target !== undefined) {
+      requireStorage(cluster.node(target) as ClusterNode, storageId);
+      if (!node.storages.get(storageId)?.definition.shared)
+        throw PveError.die(`can't clone to non-shared storage '${storageId}'`);
+    }
+  }
+
+  const source = loadContainer(cluster, node.name, vmid);
+  checkLock(source);
+  const inUse = vmidInUseMessage(cluster, newid);
+  if (inUse) throw PveError.die(inUse);
+  const running = source.status === 'running';
+  const full = params.has('full') ? params.bool('full') : !source.isTemplate();
+  if (storageId !== undefined && !full)
+    throw PveError.die("parameter 'storage' not allowed for linked clones");
+  const snapshot =
+    snapname === undefined ? undefined : source.snapshots.find((s) => s.name === snapname);
+  if (snapname !== undefined && !snapshot)
+    throw PveError.die(`snapshot '${snapname}' does not exist`);
+  const sourceConfig = snapshot ? snapshot.config : source.config;
+  const rootVolume = sourceConfig.rootfs ? parseMountPoint('rootfs', sourceConfig.rootfs) : null;
+  if (rootVolume) {
+    if (full && running && snapname === undefined)
+      throw PveError.die('Full clone of a running container is only possible from a snapshot');
+    if (!full && !source.isTemplate() && snapname === undefined)
+      throw PveError.die(`Linked clone feature for '${rootVolume.volume}' is not available`);
+    if (target !== undefined)
+      throw PveError.die(`can't clone CT to node '${target}' (CT uses local storage)`);
+  }
+
+  const newConfig: ContainerConfig = {};
+  for (const [key, value] of Object.entries(sourceConfig)) {
+    if (
+      /^unused\d+$/.test(key) ||
+      key === 'template' ||
+      key === 'parent' ||
+      key === 'snaptime' ||
+      key === 'lock'
+    )
+      continue;
+    if (/^net\d+$/.test(key)) {
+      const net = parseNetwork(value);
+      net.hwaddr = randomMac();
+      newConfig[key] = printNetwork(net);
+    } else {
+      newConfig[key] = value;
+    }
+  }
+  const hostname = params.str('hostname');
+  if (hostname) newConfig.hostname = hostname;
+  const description = params.str('description');
+  if (description) newConfig.description = description;
+  delete newConfig.rootfs;
+  const guestSource = snapshot ? GuestSystem.fromJSON(snapshot.guest) : source.guest.clone();
+
+  source.lock = 'disk';
+  const clone = new Container(
+    newid,
+    node.name,
+    newConfig,
+    guestSource,
+    cluster.allocateAddress(),
+    'create',
+  );
+  cluster.addContainer(clone);
+  sim.changed();
+
+  return sim.tasks.spawn({
+    node: node.name,
+    type: 'vzclone',
+    id: String(vmid),
+    user: req.principal.userid,
+    injectedFailure: req.failTask,
+    startLines: [
+      `create ${full ? 'full' : 'linked'} clone of mountpoint rootfs (${rootVolume?.volume ?? 'none'})`,
+    ],
+    run: async (ctx) => {
+      ctx.log(`creating a clone of container ${vmid} with ID ${newid}`);
+      if ((source.status === 'running') !== running)
+        throw new TaskFailure('clone failed: unexpected state change');
+      if (rootVolume) {
+        const sourceStorage = parseVolumeId(rootVolume.volume)?.storage ?? 'local-lvm';
+        const targetStorage =
+          node.storages.get(storageId ?? sourceStorage) ??
+          requireStorage(node, storageId ?? sourceStorage);
+        const sizeGiB = rootVolume.size
+          ? Math.max(1, Math.round(Number(/^(\d+)/.exec(rootVolume.size)?.[1] ?? 4)))
+          : 4;
+        const disk = allocateDisk(targetStorage, newid, sizeGiB, sim.now());
+        clone.config.rootfs = rootfsValue(disk);
+        ctx.log(
+          full
+            ? `Logical volume "${disk.volname}" created.`
+            : `Logical volume "${disk.volname}" created (thin snapshot).`,
+        );
+      }
+      clone.guest.fs.writeFile('/etc/hostname', `${clone.hostname()}\n`);
+      source.lock = null;
+      clone.lock = null;
+      sim.changed();
+      await Promise.resolve();
+    },
+    onFailure: () => {
+      if (source.lock === 'disk') source.lock = null;
+      if (cluster.containers.get(newid) === clone) {
+        freeVolumes(node, containerVolumes(clone));
+        cluster.removeContainer(newid);
+      }
+      sim.changed();
+    },
+  });
+}

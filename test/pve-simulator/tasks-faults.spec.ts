@@ -1,0 +1,253 @@
+import { apiError, SimulatorFixture, UPID_PATTERN } from './testing/simulator-fixture';
+
+describe('tasks', () => {
+  let fx: SimulatorFixture;
+
+  beforeAll(async () => {
+    fx = await SimulatorFixture.start();
+  });
+
+  afterAll(async () => {
+    await fx.close();
+  });
+
+  beforeEach(async () => {
+    await fx.control('POST', '/_sim/reset');
+    await fx.control('POST', '/_sim/latency', { taskMs: 10 });
+  });
+
+  it('runs for the configured task latency, then stops with an exit status and a log', async () => {
+    await fx.createContainer(101);
+    expect(await fx.control('POST', '/_sim/latency', { taskMs: 250 })).toEqual({
+      status: 200,
+      body: { taskMs: 250, httpMs: 0, sshMs: 0 },
+    });
+    const upid = await fx.token.nodes.$('pve1').lxc.$(101).status.start.$post();
+    expect(upid).toMatch(UPID_PATTERN);
+    const running = await fx.taskStatus(upid);
+    expect(running).toMatchObject({
+      upid,
+      node: 'pve1',
+      status: 'running',
+      type: 'vzstart',
+      id: '101',
+    });
+    expect(running.exitstatus).toBeUndefined();
+    expect((await fx.state()).tasks.running).toBe(1);
+    const stopped = await fx.waitTask(upid);
+    expect(stopped).toMatchObject({ status: 'stopped', exitstatus: 'OK' });
+    expect(typeof stopped.pid).toBe('number');
+    expect(stopped.starttime).toBe(parseInt(upid.split(':')[4], 16));
+    expect(await fx.token.nodes.$('pve1').tasks.$(upid).log.$get()).toEqual([
+      { n: 1, t: 'TASK OK' },
+    ]);
+    expect(await fx.control('GET', '/_sim/latency')).toEqual({
+      status: 200,
+      body: { taskMs: 250, httpMs: 0, sshMs: 0 },
+    });
+  });
+
+  it('pages task logs and lists tasks per node with filters', async () => {
+    const create = (await fx.createContainer(102)).upid as string;
+    const lines = await fx.taskLog(create);
+    expect(lines.length).toBeGreaterThan(3);
+    const page = await fx.token.nodes.$('pve1').tasks.$(create).log.$get({ start: 1, limit: 2 });
+    expect(page).toEqual([
+      { n: 2, t: lines[1] },
+      { n: 3, t: lines[2] },
+    ]);
+    const tasks = await fx.token.nodes.$('pve1').tasks.$get({ vmid: 102, typefilter: 'vzcreate' });
+    expect(tasks).toEqual([
+      expect.objectContaining({
+        upid: create,
+        type: 'vzcreate',
+        status: 'OK',
+        user: 'root@pam',
+        tokenid: 'proximity',
+        endtime: expect.any(Number),
+      }),
+    ]);
+    expect(await fx.token.nodes.$('pve2').tasks.$get()).toEqual([]);
+  });
+
+  it('answers unknown or malformed UPIDs like the tasks API', async () => {
+    expect(await apiError(fx.token.nodes.$('pve1').tasks.$('nonsense').status.$get())).toContain(
+      `"errors":{"upid":"unable to parse worker upid"}`,
+    );
+    expect(
+      await apiError(
+        fx.token.nodes
+          .$('pve1')
+          .tasks.$('UPID:pve1:00001234:00005678:66A1B2C3:vzstart:100:root@pam:')
+          .status.$get(),
+      ),
+    ).toContain(`"errors":{"upid":"no such task"}`);
+  });
+
+  it('reports counters in /_sim/state', async () => {
+    await fx.createContainer(103, { ostemplate: 'local:vztmpl/missing.tar.zst' });
+    await fx.createContainer(104);
+    const state = await fx.state();
+    expect(state.tasks).toEqual({ running: 0, failed: 1, total: 2 });
+    expect(state.calls).toBeGreaterThan(2);
+  });
+});
+
+describe('fault rules', () => {
+  let fx: SimulatorFixture;
+
+  beforeAll(async () => {
+    fx = await SimulatorFixture.start({ seed: 7 });
+  });
+
+  afterAll(async () => {
+    await fx.close();
+  });
+
+  beforeEach(async () => {
+    await fx.control('POST', '/_sim/reset');
+    await fx.control('POST', '/_sim/latency', { taskMs: 10 });
+  });
+
+  async function addRules(...rules: unknown[]): Promise<number[]> {
+    const response = await fx.control('POST', '/_sim/faults', { rules });
+    expect(response.status).toBe(201);
+    return (response.body as { ids: number[] }).ids;
+  }
+
+  it('answers with a Proxmox-style error status and message', async () => {
+    await addRules({
+      method: 'POST',
+      path: '/lxc$',
+      status: 500,
+      message: 'unable to create CT - storage busy',
+    });
+    expect(await apiError(fx.createContainer(101))).toContain(
+      'return Error 500 unable to create CT - storage busy: {"data":null,"message":"unable to create CT - storage busy\\n"}',
+    );
+    expect(await fx.token.version.$get()).toMatchObject({ release: '9.2' });
+  });
+
+  it('answers proxy pseudo-statuses like 596 the way pveproxy does', async () => {
+    await addRules({ path: '/nodes/pve2/', status: 596, message: 'Connection timed out' });
+    expect(await apiError(fx.token.nodes.$('pve2').lxc.$get())).toContain(
+      'connection failed with 596 Connection timed out',
+    );
+  });
+
+  it('delays requests', async () => {
+    await addRules({ path: '^/api2/json/version$', delayMs: 250 });
+    const started = Date.now();
+    await fx.token.version.$get();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(240);
+  });
+
+  it('lets the task start and fails it with the given exit status (or "simulated failure")', async () => {
+    await addRules(
+      { method: 'POST', path: '/status/start$', failTask: 'startup for container failed' },
+      { method: 'POST', path: '/snapshot$', failTask: true },
+    );
+    await fx.createContainer(102);
+    const start = await fx.token.nodes.$('pve1').lxc.$(102).status.start.$post();
+    expect((await fx.waitTask(start)).exitstatus).toBe('startup for container failed');
+    expect((await fx.taskLog(start)).pop()).toBe('TASK ERROR: startup for container failed');
+    expect((await fx.state()).containers[0].status).toBe('stopped');
+    const snapshot = await fx.token.nodes.$('pve1').lxc.$(102).snapshot.$post({ snapname: 'snap' });
+    expect((await fx.waitTask(snapshot)).exitstatus).toBe('simulated failure');
+    expect((await fx.state()).containers[0]).toMatchObject({ locked: null, snapshots: [] });
+  });
+
+  it('removes what a failed create set up', async () => {
+    await addRules({
+      method: 'POST',
+      path: '/nodes/pve1/lxc$',
+      failTask: 'unable to create CT 103 - no space left on device',
+    });
+    expect((await fx.createContainer(103)).exitstatus).toBe(
+      'unable to create CT 103 - no space left on device',
+    );
+    expect((await fx.state()).containers).toEqual([]);
+    expect(await fx.token.cluster.nextid.$get()).toBe('100');
+  });
+
+  it('drops the connection', async () => {
+    await addRules({ path: '/cluster/resources', dropConnection: true });
+    expect(await apiError(fx.token.cluster.resources.$get())).toMatch(
+      /FaILED to call GET .*\/cluster\/resources/,
+    );
+  });
+
+  it('fires a limited number of times and counts how often each rule fired', async () => {
+    const [id] = await addRules({ path: '/version$', status: 503, message: 'busy', times: 2 });
+    expect(await apiError(fx.token.version.$get())).toContain('connection failed with 503 busy');
+    expect(await apiError(fx.token.version.$get())).toContain('connection failed with 503 busy');
+    expect(await fx.token.version.$get()).toMatchObject({ release: '9.2' });
+    expect((await fx.control('GET', '/_sim/faults')).body).toEqual({
+      rules: [expect.objectContaining({ id, path: '/version$', status: 503, times: 2, fired: 2 })],
+    });
+    expect((await fx.control('DELETE', '/_sim/faults')).status).toBe(200);
+    expect((await fx.control('GET', '/_sim/faults')).body).toEqual({ rules: [] });
+  });
+
+  it('fires at random with the seeded probability', async () => {
+    await addRules(
+      { path: '/version$', status: 500, message: 'flaky', probability: 0.5 },
+      { path: '/nodes$', status: 500, probability: 0 },
+    );
+    let failures = 0;
+    for (let i = 0; i < 40; i++) {
+      try {
+        await fx.token.version.$get();
+      } catch {
+        failures++;
+      }
+    }
+    expect(failures).toBeGreaterThan(5);
+    expect(failures).toBeLessThan(35);
+    expect(await fx.token.nodes.$get()).toHaveLength(2);
+    const rules = (await fx.control('GET', '/_sim/faults')).body as {
+      rules: Array<{ fired: number }>;
+    };
+    expect(rules.rules.map((rule) => rule.fired)).toEqual([failures, 0]);
+  });
+
+  it('never applies to /_sim/ routes and tries rules in the order they were added', async () => {
+    await addRules({ status: 500, message: 'first', times: 1 }, { status: 500, message: 'second' });
+    expect((await fx.control('GET', '/_sim/state')).status).toBe(200);
+    expect(await apiError(fx.token.version.$get())).toContain('500 first');
+    expect(await apiError(fx.token.version.$get())).toContain('500 second');
+  });
+
+  it('refuses malformed rules', async () => {
+    expect((await fx.control('POST', '/_sim/faults', { rules: [{ path: '(' }] })).status).toBe(400);
+    expect((await fx.control('POST', '/_sim/faults', { rules: [{ probability: 2 }] })).status).toBe(
+      400,
+    );
+    expect((await fx.control('POST', '/_sim/faults', { rules: [{ colour: 'red' }] })).body).toEqual(
+      { error: "rules[0]: unknown field 'colour'" },
+    );
+    expect((await fx.control('POST', '/_sim/faults', { nope: [] })).status).toBe(400);
+  });
+
+  it('applies sshCommand rules to SSH commands: exit status and message, or a dropped connection', async () => {
+    await addRules({
+      sshCommand: '^nft ',
+      status: 1,
+      message: 'Error: Could not process rule: Device or resource busy',
+    });
+    const result = await fx.exec('nft add table ip proximity');
+    expect(result).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'Error: Could not process rule: Device or resource busy\n',
+    });
+    expect((await fx.exec('echo still here')).stdout).toBe('still here\n');
+    await addRules({ sshCommand: 'drop-me', dropConnection: true });
+    const client = await fx.ssh();
+    const outcome = await new Promise<string>((resolve) => {
+      client.on('close', () => resolve('closed'));
+      client.exec('echo drop-me', () => undefined);
+    });
+    expect(outcome).toBe('closed');
+  });
+});

@@ -1,0 +1,176 @@
+import { Cluster } from '../state/cluster';
+import { Latency } from '../util/latency';
+import { Scheduler } from '../util/scheduler';
+
+/** An error that ends a task with this exit status (the text after `TASK ERROR: `). */
+export class TaskFailure extends Error {}
+
+export interface TaskContext {
+  log(line: string): void;
+  /** Logs a warning line; the task then ends with `WARNINGS: n` instead of `OK`. */
+  warn(line: string): void;
+}
+
+export interface TaskSpec {
+  node: string;
+  type: string;
+  id: string;
+  user: string;
+  /** The worker, run after the task latency; throwing ends the task in error. */
+  run(ctx: TaskContext): Promise<void> | void;
+  /** Undoes what the request set up when the task fails (locks, half-created guests). */
+  onFailure?(message: string): Promise<void> | void;
+  /** A fault rule's `failTask`: the worker is not run, the task fails with this text. */
+  injectedFailure?: string | null;
+  /** Log lines written as the task starts. */
+  startLines?: string[];
+}
+
+export interface Task {
+  upid: string;
+  node: string;
+  pid: number;
+  pstart: number;
+  starttime: number;
+  type: string;
+  id: string;
+  user: string;
+  status: 'running' | 'stopped';
+  exitstatus: string | null;
+  endtime: number | null;
+  lines: string[];
+}
+
+const MAX_TASKS = 5000;
+
+function hex8(value: number): string {
+  return value.toString(16).toUpperCase().padStart(8, '0');
+}
+
+/**
+ * Proxmox worker tasks: a UPID per task, `running` until the task latency has
+ * passed, then `stopped` with `exitstatus` `OK`, `WARNINGS: n` or the error text,
+ * and a log that ends in `TASK OK` / `TASK WARNINGS: n` / `TASK ERROR: …`.
+ */
+export class TaskManager {
+  private readonly tasks = new Map<string, Task>();
+  private nextPid: number;
+  private failed = 0;
+  private total = 0;
+
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly scheduler: Scheduler,
+    private readonly latency: Latency,
+    private readonly onSettled: () => void,
+  ) {
+    this.nextPid = cluster.random.int(0x10000, 0x3fffff);
+  }
+
+  spawn(spec: TaskSpec): string {
+    const node = this.cluster.node(spec.node);
+    if (!node) throw new Error(`unknown node ${spec.node}`);
+    const now = this.cluster.now();
+    const pid = this.nextPid++;
+    const pstart = node.ticksSinceBoot(now);
+    const starttime = Math.floor(now / 1000);
+    const upid = `UPID:${spec.node}:${hex8(pid)}:${hex8(pstart)}:${hex8(starttime)}:${spec.type}:${spec.id}:${spec.user}:`;
+    const task: Task = {
+      upid,
+      node: spec.node,
+      pid,
+      pstart,
+      starttime,
+      type: spec.type,
+      id: spec.id,
+      user: spec.user,
+      status: 'running',
+      exitstatus: null,
+      endtime: null,
+      lines: [...(spec.startLines ?? [])],
+    };
+    this.tasks.set(upid, task);
+    this.total++;
+    this.prune();
+    this.execute(task, spec).catch((error: unknown) => {
+      process.stderr.write(`pve-simulator: task ${upid} failed to settle: ${String(error)}\n`);
+    });
+    return upid;
+  }
+
+  private async execute(task: Task, spec: TaskSpec): Promise<void> {
+    await this.scheduler.delay(this.latency.taskMs);
+    let warnings = 0;
+    const ctx: TaskContext = {
+      log: (line) => task.lines.push(line),
+      warn: (line) => {
+        warnings++;
+        task.lines.push(`WARN: ${line}`);
+      },
+    };
+    let failure: string | null = null;
+    try {
+      if (spec.injectedFailure !== undefined && spec.injectedFailure !== null)
+        throw new TaskFailure(spec.injectedFailure);
+      await spec.run(ctx);
+    } catch (error) {
+      failure = error instanceof Error ? error.message : String(error);
+      if (!(error instanceof TaskFailure))
+        process.stderr.write(
+          `pve-simulator: task ${task.upid} crashed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+        );
+    }
+    if (failure !== null) {
+      const firstLine = failure.split('\n').find((line) => line.trim() !== '') ?? 'unknown error';
+      try {
+        await spec.onFailure?.(firstLine);
+      } catch (error) {
+        task.lines.push(
+          `cleanup failed - ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
+      task.lines.push(`TASK ERROR: ${firstLine}`);
+      task.exitstatus = firstLine;
+      this.failed++;
+    } else if (warnings > 0) {
+      task.lines.push(`TASK WARNINGS: ${warnings}`);
+      task.exitstatus = `WARNINGS: ${warnings}`;
+    } else {
+      task.lines.push('TASK OK');
+      task.exitstatus = 'OK';
+    }
+    task.status = 'stopped';
+    task.endtime = Math.floor(this.cluster.now() / 1000);
+    this.cluster.touch();
+    this.onSettled();
+  }
+
+  get(upid: string): Task | undefined {
+    return this.tasks.get(upid);
+  }
+
+  list(): Task[] {
+    return [...this.tasks.values()];
+  }
+
+  stats(): { running: number; failed: number; total: number } {
+    let running = 0;
+    for (const task of this.tasks.values()) if (task.status === 'running') running++;
+    return { running, failed: this.failed, total: this.total };
+  }
+
+  /** Forgets every task; their pending timers are cancelled by the scheduler. */
+  reset(): void {
+    this.tasks.clear();
+    this.failed = 0;
+    this.total = 0;
+  }
+
+  private prune(): void {
+    if (this.tasks.size <= MAX_TASKS) return;
+    for (const [upid, task] of this.tasks) {
+      if (this.tasks.size <= MAX_TASKS) break;
+      if (task.status === 'stopped') this.tasks.delete(upid);
+    }
+  }
+}
