@@ -1,0 +1,89 @@
+import 'reflect-metadata';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { startSimulator } from '../test/pve-simulator';
+import { createApp } from '../src/app.factory';
+import { loadConfig } from '../src/config/load-config';
+import { migrate } from '../src/database/migrate';
+
+const STATE_DIR = join(__dirname, '..', '.proximity');
+const ENV_FILE = join(STATE_DIR, 'demo.env');
+
+/** Secrets generated once per checkout, kept in a git-ignored file so restarts keep working. */
+function demoSecrets(): Record<string, string> {
+  if (!existsSync(ENV_FILE)) {
+    mkdirSync(STATE_DIR, { recursive: true, mode: 0o700 });
+    const lines = [
+      `JWT_SECRET=${randomBytes(32).toString('hex')}`,
+      `PROXIMITY_ENCRYPTION_KEY=${randomBytes(32).toString('base64')}`,
+      'PROXIMITY_ADMIN_USERNAME=admin',
+      `PROXIMITY_ADMIN_PASSWORD=${randomBytes(15).toString('base64url')}`,
+    ];
+    writeFileSync(ENV_FILE, `${lines.join('\n')}\n`, { mode: 0o600 });
+  }
+  return Object.fromEntries(
+    readFileSync(ENV_FILE, 'utf8')
+      .split('\n')
+      .filter((line) => line.includes('='))
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+  );
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+async function preferredPort(port: number): Promise<number> {
+  return (await portIsFree(port)) ? port : 0;
+}
+
+async function main(): Promise<void> {
+  const secrets = demoSecrets();
+  const config = loadConfig({ ...secrets, ...process.env });
+  await migrate(config.database);
+
+  const simulator = await startSimulator({
+    port: await preferredPort(8006),
+    sshPort: await preferredPort(2222),
+  });
+  const app = await createApp(config);
+  await app.listen(config.http.port, config.http.host);
+
+  const base = `http://127.0.0.1:${config.http.port}`;
+  process.stdout.write(
+    [
+      '',
+      'Proximity is running (API and worker in one process).',
+      `  API:        ${base}/api`,
+      `  API docs:   ${base}/api/docs`,
+      `  Admin:      ${secrets.PROXIMITY_ADMIN_USERNAME} / ${secrets.PROXIMITY_ADMIN_PASSWORD}`,
+      `              (kept in ${ENV_FILE}; the account is created on first start)`,
+      'Demo Proxmox VE (simulator):',
+      `  API:        ${simulator.api}  TLS fingerprint ${simulator.tlsFingerprint}`,
+      `  API token:  ${simulator.tokenId} = ${simulator.tokenSecret}`,
+      `  SSH:        ${simulator.sshUser}@${simulator.ssh}  host key ${simulator.sshHostKeyFingerprint}`,
+      `  SSH login:  password ${simulator.sshPassword}`,
+      'Press Ctrl-C to stop.',
+      '',
+    ].join('\n'),
+  );
+
+  const stop = async (): Promise<void> => {
+    await app.close();
+    await simulator.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`demo failed to start: ${(err as Error).message}\n`);
+  process.exit(1);
+});
