@@ -2,4 +2,5 @@ import { loadConfig } from './src/config/load-config';
 import { buildOrmOptions } from './src/database/orm-options';
 
 /** For MikroORM tooling; the application builds the same options from its validated config. */
-export default buildOrmOptions(loadConfig().database);
+const config = loadConfig();
+export default buildOrmOptions(config.database, config.keyring);

@@ -46,7 +46,7 @@ async function preferredPort(port: number): Promise<number> {
 async function main(): Promise<void> {
   const secrets = demoSecrets();
   const config = loadConfig({ ...secrets, ...process.env });
-  await migrate(config.database);
+  await migrate(config);
 
   const simulator = await startSimulator({
     port: await preferredPort(8006),

@@ -4,6 +4,7 @@ import type { DestinationStream } from 'pino';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { AdminBootstrap } from './bootstrap/admin-bootstrap';
+import { CatalogModule } from './catalog/catalog.module';
 import { HttpErrorFilter } from './common/errors/http-error.filter';
 import { LoggingModule } from './common/logging/logging.module';
 import { createValidationPipe } from './common/http/validation';
@@ -13,6 +14,7 @@ import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { MaintenanceModule } from './maintenance/maintenance.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { ProxmoxModule } from './proxmox/proxmox.module';
 import { QueueModule } from './queue/queue.module';
 import { RedisModule } from './redis/redis.module';
 import { SettingsModule } from './settings/settings.module';
@@ -39,6 +41,8 @@ export class AppModule {
         UsersModule,
         AuthModule,
         SettingsModule,
+        ProxmoxModule,
+        CatalogModule,
         HealthModule,
         MaintenanceModule.register(config.runsWorker),
       ],

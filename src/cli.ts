@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { ConfigError } from './config/environment';
 import { loadConfig } from './config/load-config';
+import { rotateSecrets } from './crypto/key-rotation';
 import { migrate } from './database/migrate';
 import { buildOrmOptions } from './database/orm-options';
 import { PasswordHasher } from './users/password-hasher';
@@ -13,6 +14,10 @@ import { PASSWORD_MIN, USERNAME_PATTERN } from './users/users.dto';
 const USAGE = `Usage:
   proximity-cli migrate
       Create the database if needed and apply pending migrations.
+  proximity-cli keys:rotate
+      Re-encrypt every stored secret under PROXIMITY_ENCRYPTION_KEY. The previous
+      key must be listed in PROXIMITY_ENCRYPTION_KEYS_OLD while this runs; it is
+      resumable and can be repeated.
   proximity-cli user:create --username NAME [--admin]
       Create a user. The password is read from PROXIMITY_NEW_PASSWORD, or
       generated and printed once.`;
@@ -29,7 +34,7 @@ async function createUser(argv: string[]): Promise<void> {
   const given = loadPasswordFromEnvironment();
   const password = given ?? randomBytes(18).toString('base64url');
   const config = loadConfig();
-  const orm = await MikroORM.init(buildOrmOptions(config.database));
+  const orm = await MikroORM.init(buildOrmOptions(config.database, config.keyring));
   try {
     const em = orm.em.fork();
     em.create(User, {
@@ -59,13 +64,26 @@ function loadPasswordFromEnvironment(): string | null {
   return password;
 }
 
+async function rotateKeys(): Promise<void> {
+  const config = loadConfig();
+  const orm = await MikroORM.init(buildOrmOptions(config.database, config.keyring));
+  try {
+    const rewritten = await rotateSecrets(orm, config.keyring, 100, (table, rows) =>
+      process.stdout.write(`${table}: re-encrypted ${rows} rows\n`),
+    );
+    process.stdout.write(`done: ${rewritten} rows now use key ${config.keyring.currentKeyId}\n`);
+  } finally {
+    await orm.close(true);
+  }
+}
+
 class UsageError extends Error {}
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'migrate': {
-      const applied = await migrate(loadConfig().database);
+      const applied = await migrate(loadConfig());
       process.stdout.write(
         applied.length > 0 ? `applied ${applied.join(', ')}\n` : 'database is up to date\n',
       );
@@ -73,6 +91,8 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'user:create':
       return createUser(rest);
+    case 'keys:rotate':
+      return rotateKeys();
     default:
       throw new UsageError(USAGE);
   }

@@ -10,4 +10,9 @@ export const AuditAction = {
   UserUpdate: 'user.update',
   UserDelete: 'user.delete',
   SettingsUpdate: 'settings.update',
+  HostCreate: 'host.create',
+  HostUpdate: 'host.update',
+  HostDelete: 'host.delete',
+  HostSync: 'host.sync',
+  CatalogReload: 'catalog.reload',
 } as const;

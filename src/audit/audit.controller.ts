@@ -2,7 +2,7 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AdminOnly } from '../common/auth/access.decorators';
 import { ApiErrors } from '../common/http/api-errors.decorator';
-import type { Page } from '../common/pagination/pagination';
+import { mapPage, type Page } from '../common/pagination/pagination';
 import { AuditEntryDto, AuditPage, AuditQuery } from './audit.dto';
 import { AuditService } from './audit.service';
 
@@ -17,7 +17,9 @@ export class AuditController {
   @ApiOkResponse({ type: AuditPage })
   @ApiErrors(400)
   async list(@Query() query: AuditQuery): Promise<Page<AuditEntryDto>> {
-    const page = await this.audit.list({ actorId: query.actorId, action: query.action }, query);
-    return { ...page, items: page.items.map((e) => AuditEntryDto.from(e)) };
+    return mapPage(
+      await this.audit.list({ actorId: query.actorId, action: query.action }, query),
+      (item) => AuditEntryDto.from(item),
+    );
   }
 }

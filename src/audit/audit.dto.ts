@@ -1,16 +1,17 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsUUID, Matches } from 'class-validator';
+import { IsUUID, Matches } from 'class-validator';
+import { Optional } from '../common/http/optional';
 import { PageDto, PaginationQuery } from '../common/pagination/pagination';
 import { AuditEntry, AuditOutcome } from './audit-entry.entity';
 
 export class AuditQuery extends PaginationQuery {
   @ApiPropertyOptional({ format: 'uuid' })
-  @IsOptional()
+  @Optional()
   @IsUUID()
   actorId?: string;
 
   @ApiPropertyOptional({ example: 'auth.login' })
-  @IsOptional()
+  @Optional()
   @Matches(/^[a-z_]+(\.[a-z_]+)*$/, { message: 'action must look like "auth.login"' })
   action?: string;
 }

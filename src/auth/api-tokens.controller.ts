@@ -12,7 +12,7 @@ import { CurrentActor, CurrentPrincipal } from '../common/auth/current-principal
 import type { Principal } from '../common/auth/principal';
 import { ApiErrors } from '../common/http/api-errors.decorator';
 import { uuidParam } from '../common/http/uuid-param';
-import { PaginationQuery, type Page } from '../common/pagination/pagination';
+import { PaginationQuery, mapPage, type Page } from '../common/pagination/pagination';
 import {
   ApiTokenDto,
   ApiTokenPage,
@@ -36,8 +36,7 @@ export class ApiTokensController {
     @Query() query: PaginationQuery,
     @CurrentPrincipal() principal: Principal,
   ): Promise<Page<ApiTokenDto>> {
-    const page = await this.tokens.list(principal, query);
-    return { ...page, items: page.items.map((t) => ApiTokenDto.from(t)) };
+    return mapPage(await this.tokens.list(principal, query), (item) => ApiTokenDto.from(item));
   }
 
   @Post()

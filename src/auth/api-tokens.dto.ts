@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { IsInt, Matches, Max, Min } from 'class-validator';
+import { Optional } from '../common/http/optional';
 import { PageDto } from '../common/pagination/pagination';
 import type { ApiToken } from './api-token.entity';
 
@@ -14,7 +15,7 @@ export class CreateApiTokenBody {
   name!: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: API_TOKEN_MAX_DAYS, default: API_TOKEN_DEFAULT_DAYS })
-  @IsOptional()
+  @Optional()
   @IsInt()
   @Min(1)
   @Max(API_TOKEN_MAX_DAYS)

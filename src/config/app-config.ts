@@ -1,3 +1,5 @@
+import { resolve } from 'node:path';
+import { Keyring } from '../crypto/keyring';
 import { Environment, LogLevel, ProcessRole } from './environment';
 
 export interface DatabaseConfig {
@@ -21,6 +23,11 @@ export interface AuthConfig {
   loginWindowSeconds: number;
 }
 
+export interface ProxmoxSettings {
+  callTimeoutMs: number;
+  taskPollMs: number;
+}
+
 export interface HttpConfig {
   port: number;
   host: string;
@@ -39,9 +46,13 @@ export class AppConfig {
     readonly redis: RedisConfig,
     readonly auth: AuthConfig,
     readonly encryptionKey: Buffer,
+    readonly keyring: Keyring,
     readonly bootstrapAdmin: { username: string; password: string } | null,
     readonly logLevel: LogLevel,
     readonly metricsToken: string | null,
+    /** Absolute path of the catalog directory. */
+    readonly catalogDir: string,
+    readonly proxmox: ProxmoxSettings,
   ) {}
 
   get runsApi(): boolean {
@@ -79,11 +90,20 @@ export class AppConfig {
         loginWindowSeconds: env.LOGIN_LOCKOUT_WINDOW_SECONDS,
       },
       Buffer.from(env.PROXIMITY_ENCRYPTION_KEY, 'base64'),
+      new Keyring(
+        Buffer.from(env.PROXIMITY_ENCRYPTION_KEY, 'base64'),
+        (env.PROXIMITY_ENCRYPTION_KEYS_OLD ?? '')
+          .split(',')
+          .filter((k) => k.length > 0)
+          .map((k) => Buffer.from(k, 'base64')),
+      ),
       env.PROXIMITY_ADMIN_USERNAME && env.PROXIMITY_ADMIN_PASSWORD
         ? { username: env.PROXIMITY_ADMIN_USERNAME, password: env.PROXIMITY_ADMIN_PASSWORD }
         : null,
       env.LOG_LEVEL,
       env.METRICS_TOKEN ?? null,
+      resolve(env.CATALOG_DIR),
+      { callTimeoutMs: env.PROXMOX_CALL_TIMEOUT_MS, taskPollMs: env.PROXMOX_TASK_POLL_MS },
     );
   }
 }

@@ -99,6 +99,13 @@ export class Environment {
   @Matches(/^[A-Za-z0-9+/]{43}=$/, { message: 'must be 32 bytes, base64-encoded' })
   PROXIMITY_ENCRYPTION_KEY!: string;
 
+  /** Comma-separated previous keys: still decrypt, never encrypt (key rotation). */
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9+/]{43}=(,[A-Za-z0-9+/]{43}=)*$/, {
+    message: 'must be a comma-separated list of 32-byte base64 keys',
+  })
+  PROXIMITY_ENCRYPTION_KEYS_OLD?: string;
+
   @IsIn(ROLES)
   PROXIMITY_ROLE: ProcessRole = 'all';
 
@@ -157,11 +164,29 @@ export class Environment {
   @Max(100)
   LOGIN_MAX_FAILURES = 5;
 
+  /** Budget of one Proxmox API call, connect included. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(300_000)
+  PROXMOX_CALL_TIMEOUT_MS = 15_000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  @Max(60_000)
+  PROXMOX_TASK_POLL_MS = 1000;
+
   @Transform(toInt)
   @IsInt()
   @Min(10)
   @Max(86_400)
   LOGIN_LOCKOUT_WINDOW_SECONDS = 900;
+
+  /** The catalog's YAML files; a relative path resolves against the working directory. */
+  @IsString()
+  @MinLength(1)
+  CATALOG_DIR = 'catalog';
 }
 
 export class ConfigError extends Error {

@@ -1,10 +1,13 @@
 import { MikroORM } from '@mikro-orm/postgresql';
-import type { DatabaseConfig } from '../config/app-config';
+import type { AppConfig } from '../config/app-config';
 import { buildOrmOptions } from './orm-options';
 
 /** Creates the database when missing and applies every pending migration; returns their names. */
-export async function migrate(db: DatabaseConfig): Promise<string[]> {
-  const orm = await MikroORM.init({ ...buildOrmOptions(db), pool: { min: 0, max: 2 } });
+export async function migrate(config: AppConfig): Promise<string[]> {
+  const orm = await MikroORM.init({
+    ...buildOrmOptions(config.database, config.keyring),
+    pool: { min: 0, max: 2 },
+  });
   try {
     await orm.schema.ensureDatabase();
     const applied = await orm.migrator.up();

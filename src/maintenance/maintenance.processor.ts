@@ -1,6 +1,7 @@
 import { CreateRequestContext, MikroORM } from '@mikro-orm/core';
 import { Process, Processor } from '@nestjs/bull';
-import { Logger } from '@nestjs/common';
+import {} from '@nestjs/common';
+import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { ApiTokensService } from '../auth/api-tokens.service';
 import { QueueName } from '../queue/queue.module';
 import { SessionsService } from '../sessions/sessions.service';
@@ -11,9 +12,8 @@ const GRACE_MS = 86_400_000;
 
 @Processor(QueueName.Maintenance)
 export class MaintenanceProcessor {
-  private readonly logger = new Logger(MaintenanceProcessor.name);
-
   constructor(
+    @InjectPinoLogger(MaintenanceProcessor.name) private readonly logger: PinoLogger,
     // Read by @CreateRequestContext to give each job its own identity map.
     readonly orm: MikroORM,
     private readonly sessions: SessionsService,
@@ -26,7 +26,7 @@ export class MaintenanceProcessor {
     const before = new Date(Date.now() - GRACE_MS);
     const refreshTokens = await this.sessions.pruneExpired(before);
     const apiTokens = await this.apiTokens.pruneExpired(before);
-    this.logger.log({ refreshTokens, apiTokens }, 'pruned expired credentials');
+    this.logger.info({ refreshTokens, apiTokens }, 'pruned expired credentials');
     return { refreshTokens, apiTokens };
   }
 }

@@ -1,5 +1,6 @@
 import { InjectQueue } from '@nestjs/bull';
-import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import type { Queue } from 'bull';
 import { QueueName } from '../queue/queue.module';
 import { PRUNE_CREDENTIALS_JOB } from './maintenance.processor';
@@ -9,9 +10,10 @@ const HOURLY = '17 * * * *';
 /** Registers the repeatable maintenance jobs; Bull de-duplicates them across workers. */
 @Injectable()
 export class MaintenanceScheduler implements OnApplicationBootstrap {
-  private readonly logger = new Logger(MaintenanceScheduler.name);
-
-  constructor(@InjectQueue(QueueName.Maintenance) private readonly queue: Queue) {}
+  constructor(
+    @InjectPinoLogger(MaintenanceScheduler.name) private readonly logger: PinoLogger,
+    @InjectQueue(QueueName.Maintenance) private readonly queue: Queue,
+  ) {}
 
   onApplicationBootstrap(): void {
     // Not awaited: with Redis down, Bull holds the command until it reconnects,

@@ -7,12 +7,12 @@ import {
   IsInt,
   IsIP,
   IsObject,
-  IsOptional,
   IsString,
   Max,
   Min,
   ValidateNested,
 } from 'class-validator';
+import { Optional } from '../common/http/optional';
 import type {
   NetworkSettings,
   ResourceDefaults,
@@ -52,12 +52,12 @@ export class NetworkSettingsDto implements NetworkSettings {
   ipMode!: 'dhcp' | 'static';
 
   @ApiPropertyOptional({ example: '10.0.0.0/24', description: 'IPv4 network; required for static' })
-  @IsOptional()
+  @Optional()
   @IsString()
   cidr?: string;
 
   @ApiPropertyOptional({ example: '10.0.0.1', description: 'Inside cidr; required for static' })
-  @IsOptional()
+  @Optional()
   @IsIP(4)
   gateway?: string;
 

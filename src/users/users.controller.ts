@@ -11,7 +11,7 @@ import { AdminOnly } from '../common/auth/access.decorators';
 import { CurrentActor } from '../common/auth/current-principal.decorator';
 import { ApiErrors } from '../common/http/api-errors.decorator';
 import { uuidParam } from '../common/http/uuid-param';
-import { PaginationQuery, type Page } from '../common/pagination/pagination';
+import { PaginationQuery, mapPage, type Page } from '../common/pagination/pagination';
 import { CreateUserBody, UpdateUserBody, UserDto, UserPage } from './users.dto';
 import { UsersService } from './users.service';
 
@@ -26,8 +26,7 @@ export class UsersController {
   @ApiOkResponse({ type: UserPage })
   @ApiErrors(400)
   async list(@Query() query: PaginationQuery): Promise<Page<UserDto>> {
-    const page = await this.users.list(query);
-    return { ...page, items: page.items.map((u) => UserDto.from(u)) };
+    return mapPage(await this.users.list(query), (item) => UserDto.from(item));
   }
 
   @Post()

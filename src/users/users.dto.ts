@@ -1,13 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import {
-  IsBoolean,
-  IsEnum,
-  IsOptional,
-  IsString,
-  Matches,
-  MaxLength,
-  MinLength,
-} from 'class-validator';
+import { IsBoolean, IsEnum, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { Optional } from '../common/http/optional';
 import { PageDto } from '../common/pagination/pagination';
 import { User, UserRole } from './user.entity';
 
@@ -67,17 +60,17 @@ export class CreateUserBody {
 
 export class UpdateUserBody {
   @ApiPropertyOptional({ enum: UserRole })
-  @IsOptional()
+  @Optional()
   @IsEnum(UserRole)
   role?: UserRole;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @Optional()
   @IsBoolean()
   disabled?: boolean;
 
   @ApiPropertyOptional({ minLength: PASSWORD_MIN, maxLength: PASSWORD_MAX, writeOnly: true })
-  @IsOptional()
+  @Optional()
   @IsNewPassword()
   password?: string;
 }

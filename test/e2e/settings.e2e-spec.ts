@@ -130,6 +130,11 @@ describe('settings', () => {
       'theme',
     ],
     ['a missing section', withChange((b) => delete (b as Partial<Body>).limits), 'limits'],
+    [
+      'a null CIDR',
+      withChange((b) => ((b.network as Record<string, unknown>).cidr = null)),
+      'network.cidr',
+    ],
   ])('400 for %s', async (_name, body, field) => {
     const before = (await t.http().get('/api/settings').set(bearer(admin))).body;
     expectError(await t.http().put('/api/settings').set(bearer(admin)).send(body), 400, [field]);

@@ -137,6 +137,15 @@ describe('users (admin)', () => {
     );
     await login(t, target.username, 'reset-by-admin-1');
     expectError(
+      await t
+        .http()
+        .patch(`/api/users/${target.userId}`)
+        .set(bearer(admin))
+        .send({ role: null, disabled: null }),
+      400,
+      ['role', 'disabled'],
+    );
+    expectError(
       await t.http().patch(`/api/users/${MISSING_ID}`).set(bearer(admin)).send({ disabled: true }),
       404,
     );

@@ -4,6 +4,7 @@ import {
   ForeignKeyConstraintViolationException,
   UniqueConstraintViolationException,
 } from '@mikro-orm/core';
+import { SecretDecryptionError } from '../../crypto/keyring';
 import { DomainError, FieldError, httpStatusOf } from './domain-error';
 import { GENERIC_SERVER_ERROR } from './error-envelope';
 
@@ -52,6 +53,10 @@ export function toHttpError(err: unknown): HttpError {
       retryAfterSeconds: err.retryAfterSeconds,
       unexpected: false,
     };
+  }
+  if (err instanceof SecretDecryptionError) {
+    // Our own wording, no secret in it: operators must see why, not a bare 500.
+    return { status: 500, message: err.message, unexpected: true };
   }
   if (err instanceof ThrottlerException) {
     return { status: 429, message: 'Too many requests', unexpected: false };

@@ -55,3 +55,8 @@ export function PageDto<T>(item: new () => T, name: string): new () => Page<T> {
   Object.defineProperty(PageOf, 'name', { value: name });
   return PageOf;
 }
+
+/** The same page with every item mapped (entities to response DTOs). */
+export function mapPage<T, U>(page: Page<T>, map: (item: T) => U): Page<U> {
+  return { ...page, items: page.items.map((item) => map(item)) };
+}

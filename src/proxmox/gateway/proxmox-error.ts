@@ -1,0 +1,75 @@
+/** What went wrong talking to Proxmox, in terms a caller can act on. */
+export enum ProxmoxErrorKind {
+  NotFound = 'not_found',
+  AlreadyExists = 'already_exists',
+  Locked = 'locked',
+  WrongState = 'wrong_state',
+  InvalidRequest = 'invalid_request',
+  PermissionDenied = 'permission_denied',
+  AuthFailed = 'auth_failed',
+  TlsRejected = 'tls_rejected',
+  Unreachable = 'unreachable',
+  Timeout = 'timeout',
+  TaskFailed = 'task_failed',
+  Failed = 'failed',
+}
+
+const WORDING: Record<ProxmoxErrorKind, string> = {
+  [ProxmoxErrorKind.NotFound]: 'Proxmox does not know the requested object',
+  [ProxmoxErrorKind.AlreadyExists]: 'Proxmox says the object already exists',
+  [ProxmoxErrorKind.Locked]: 'the container is locked by another Proxmox task',
+  [ProxmoxErrorKind.WrongState]: 'the container is not in a state that allows this',
+  [ProxmoxErrorKind.InvalidRequest]: 'Proxmox refused the request parameters',
+  [ProxmoxErrorKind.PermissionDenied]: 'the Proxmox credentials lack a required permission',
+  [ProxmoxErrorKind.AuthFailed]: 'Proxmox rejected the credentials',
+  [ProxmoxErrorKind.TlsRejected]: 'the Proxmox TLS certificate does not match the pinned one',
+  [ProxmoxErrorKind.Unreachable]: 'the Proxmox host is unreachable',
+  [ProxmoxErrorKind.Timeout]: 'Proxmox did not answer in time',
+  [ProxmoxErrorKind.TaskFailed]: 'a Proxmox task failed',
+  [ProxmoxErrorKind.Failed]: 'Proxmox reported an error',
+};
+
+/**
+ * A failed Proxmox call. `message` is our own wording and safe to show;
+ * `upstream` keeps Proxmox's text (and task log tail) for the server log only.
+ */
+export class ProxmoxError extends Error {
+  constructor(
+    readonly kind: ProxmoxErrorKind,
+    readonly upstream: string,
+    readonly status: number | null = null,
+    options?: { cause?: unknown },
+  ) {
+    super(WORDING[kind], options);
+    this.name = 'ProxmoxError';
+  }
+
+  /** True for failures a retry of an idempotent read may cure. */
+  get transient(): boolean {
+    return this.kind === ProxmoxErrorKind.Unreachable || this.kind === ProxmoxErrorKind.Timeout;
+  }
+}
+
+/** Classifies an HTTP error answer by its status and Proxmox's reason text. */
+export function classifyHttpError(status: number, reason: string): ProxmoxErrorKind {
+  if (status === 401) return ProxmoxErrorKind.AuthFailed;
+  if (status === 403) return ProxmoxErrorKind.PermissionDenied;
+  if (status === 400 || status === 501) {
+    return /already exists/i.test(reason)
+      ? ProxmoxErrorKind.AlreadyExists
+      : ProxmoxErrorKind.InvalidRequest;
+  }
+  if (status >= 595) return ProxmoxErrorKind.Unreachable;
+  return classifyFailureText(reason);
+}
+
+/** Classifies a die() text (HTTP 500 reason or a task's exit status). */
+export function classifyFailureText(text: string): ProxmoxErrorKind {
+  if (/does not exist|no such|not found/i.test(text)) return ProxmoxErrorKind.NotFound;
+  if (/already exists/i.test(text)) return ProxmoxErrorKind.AlreadyExists;
+  if (/is locked|CT is locked|VM is locked/i.test(text)) return ProxmoxErrorKind.Locked;
+  if (/not running|already running|is running|container is running/i.test(text)) {
+    return ProxmoxErrorKind.WrongState;
+  }
+  return ProxmoxErrorKind.Failed;
+}

@@ -1,0 +1,260 @@
+import { EntityManager, LockMode, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
+import { Injectable } from '@nestjs/common';
+import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
+import { AuditAction } from '../../audit/audit-actions';
+import { AuditService } from '../../audit/audit.service';
+import { type Actor, actorId } from '../../common/auth/actor';
+import { DomainError, ErrorCode } from '../../common/errors/domain-error';
+import { pageOf, type Page, type PaginationQuery } from '../../common/pagination/pagination';
+import { AppConfig } from '../../config/app-config';
+import type { ProxmoxConnection } from '../gateway/proxmox-connection';
+import { ProxmoxError } from '../gateway/proxmox-error';
+import { ProxmoxGateway } from '../gateway/proxmox-gateway';
+import type { ShellTarget } from '../shell/node-shell';
+import { hostProblems } from './host-rules';
+import {
+  type CreateHostBody,
+  HOST_DEFAULTS,
+  type HostTestResult,
+  type UpdateHostBody,
+} from './hosts.dto';
+import { ProxmoxHost } from './proxmox-host.entity';
+import { NodeStatus, ProxmoxNode } from './proxmox-node.entity';
+
+/** Applies a PATCH: a new credential of one kind replaces the other kind. */
+function applyChanges(host: ProxmoxHost, body: UpdateHostBody): void {
+  if (body.tokenId !== undefined || body.tokenSecret !== undefined) {
+    host.username = null;
+    host.password = null;
+  }
+  if (body.username !== undefined || body.password !== undefined) {
+    host.tokenId = null;
+    host.tokenSecret = null;
+  }
+  if (body.tlsFingerprint !== undefined || body.caCert !== undefined) host.tlsInsecure = false;
+  if (body.tlsFingerprint !== undefined) host.caCert = null;
+  if (body.caCert !== undefined) host.tlsFingerprint = null;
+  if (body.tlsInsecure === true) {
+    host.tlsFingerprint = null;
+    host.caCert = null;
+  }
+  if (body.sshHostKeyFingerprint !== undefined) host.sshInsecure = false;
+  if (body.sshInsecure === true) host.sshHostKeyFingerprint = null;
+  const { tlsFingerprint, ...rest } = body;
+  Object.assign(host, rest);
+  if (tlsFingerprint !== undefined) host.tlsFingerprint = tlsFingerprint.toUpperCase();
+}
+
+@Injectable()
+export class HostsService {
+  constructor(
+    @InjectPinoLogger(HostsService.name) private readonly logger: PinoLogger,
+    private readonly em: EntityManager,
+    private readonly gateway: ProxmoxGateway,
+    private readonly config: AppConfig,
+    private readonly audit: AuditService,
+  ) {}
+
+  async list(query: PaginationQuery): Promise<Page<ProxmoxHost>> {
+    const [items, total] = await this.em.findAndCount(
+      ProxmoxHost,
+      {},
+      { orderBy: { name: 'asc', id: 'asc' }, limit: query.perPage, offset: query.offset },
+    );
+    return pageOf(items, total, query);
+  }
+
+  async get(id: string): Promise<ProxmoxHost> {
+    const host = await this.em.findOne(ProxmoxHost, { id });
+    if (!host) throw DomainError.notFound('Proxmox host');
+    return host;
+  }
+
+  async create(body: CreateHostBody, actor: Actor): Promise<ProxmoxHost> {
+    // Not em.create(): the row is persisted only inside save()'s locked transaction.
+    const host = Object.assign(new ProxmoxHost(), HOST_DEFAULTS, {
+      name: body.name,
+      host: body.host,
+    });
+    applyChanges(host, body);
+    const saved = await this.save(host, true);
+    await this.record(AuditAction.HostCreate, saved.id, actor);
+    return saved;
+  }
+
+  async update(id: string, body: UpdateHostBody, actor: Actor): Promise<ProxmoxHost> {
+    const host = await this.get(id);
+    applyChanges(host, body);
+    const saved = await this.save(host, false);
+    await this.record(AuditAction.HostUpdate, saved.id, actor);
+    return saved;
+  }
+
+  async delete(id: string, actor: Actor): Promise<void> {
+    const host = await this.get(id);
+    // Applications reference their host; the foreign key refuses the delete (409).
+    await this.em.remove(host).flush();
+    await this.record(AuditAction.HostDelete, id, actor);
+  }
+
+  async test(id: string): Promise<HostTestResult> {
+    const host = await this.get(id);
+    const started = Date.now();
+    try {
+      const { version } = await this.gateway.version(this.connectionFor(host));
+      return { ok: true, version, latencyMs: Date.now() - started };
+    } catch (err) {
+      return { ok: false, reason: this.reasonOf(err, host) };
+    }
+  }
+
+  /** Refreshes the node cache; nodes gone from the cluster are marked offline, never deleted. */
+  async sync(id: string, actor: Actor): Promise<number> {
+    const host = await this.get(id);
+    let nodes;
+    try {
+      nodes = await this.gateway.listNodes(this.connectionFor(host));
+    } catch (err) {
+      throw new DomainError(ErrorCode.UpstreamFailed, `Sync failed: ${this.reasonOf(err, host)}`);
+    }
+    await this.em.transactional(async (em) => {
+      const known = await em.find(ProxmoxNode, { host });
+      const now = new Date();
+      for (const reported of nodes) {
+        const node =
+          known.find((k) => k.name === reported.name) ??
+          em.create(ProxmoxNode, { host, name: reported.name });
+        node.status = reported.online ? NodeStatus.Online : NodeStatus.Offline;
+        node.cpus = reported.cpus;
+        node.memoryTotal = reported.memoryTotal;
+        node.memoryFree = reported.memoryFree;
+        node.diskFree = reported.diskFree;
+        node.syncedAt = now;
+      }
+      for (const gone of known.filter((k) => !nodes.some((n) => n.name === k.name))) {
+        gone.status = NodeStatus.Offline;
+      }
+    });
+    await this.record(AuditAction.HostSync, id, actor);
+    return nodes.length;
+  }
+
+  async nodes(hostId: string | undefined, query: PaginationQuery): Promise<Page<ProxmoxNode>> {
+    const [items, total] = await this.em.findAndCount(ProxmoxNode, hostId ? { host: hostId } : {}, {
+      populate: ['host'],
+      orderBy: { host: { name: 'asc' }, name: 'asc' },
+      limit: query.perPage,
+      offset: query.offset,
+    });
+    return pageOf(items, total, query);
+  }
+
+  /** How to reach a host's API; the only place its secrets leave the entity. */
+  connectionFor(host: ProxmoxHost): ProxmoxConnection {
+    const auth =
+      host.tokenId !== null && host.tokenSecret !== null
+        ? { tokenId: host.tokenId, tokenSecret: host.tokenSecret }
+        : { username: host.username ?? '', password: host.password ?? '' };
+    const tls = host.tlsFingerprint
+      ? { fingerprint: host.tlsFingerprint }
+      : host.caCert
+        ? { caCert: host.caCert }
+        : { insecure: true as const };
+    return {
+      host: host.host,
+      port: host.port,
+      auth,
+      tls,
+      timeoutMs: this.config.proxmox.callTimeoutMs,
+    };
+  }
+
+  /**
+   * How to reach a node over SSH. The host's SSH endpoint is the entry node;
+   * another node of the cluster is reached by a hop from it (cluster nodes
+   * trust each other's root key). Resolved in the worker, never put in job data.
+   */
+  shellTargetFor(host: ProxmoxHost, node?: string): ShellTarget {
+    const endpoint = {
+      host: host.sshHost ?? host.host,
+      port: host.sshPort,
+      username: host.sshUser,
+      auth: host.sshPrivateKey
+        ? { privateKey: host.sshPrivateKey }
+        : { password: host.sshPassword ?? '' },
+      // No pin and no explicit opt-out cannot be saved; should one appear, an empty pin is refused.
+      hostKey: host.sshInsecure
+        ? { insecure: true as const }
+        : { fingerprint: host.sshHostKeyFingerprint ?? '' },
+      connectTimeoutMs: this.config.proxmox.callTimeoutMs,
+    };
+    return node ? { ...endpoint, via: 'hop', node } : endpoint;
+  }
+
+  private reasonOf(err: unknown, host: ProxmoxHost): string {
+    if (err instanceof ProxmoxError) {
+      // The upstream text stays in our log; the caller gets our wording.
+      this.logger.warn(
+        { hostId: host.id, kind: err.kind, upstream: err.upstream },
+        'Proxmox call failed',
+      );
+      return err.message;
+    }
+    this.logger.error({ hostId: host.id, err }, 'Proxmox call failed unexpectedly');
+    return 'unexpected error while contacting Proxmox';
+  }
+
+  /**
+   * Validates the whole host, then writes it while holding the table lock, so
+   * two concurrent writes cannot both pass the VMID-overlap check.
+   */
+  private async save(host: ProxmoxHost, isNew: boolean): Promise<ProxmoxHost> {
+    const problems = hostProblems(host);
+    if (problems.length > 0) {
+      this.em.clear();
+      throw DomainError.invalidFields(problems);
+    }
+    try {
+      await this.em.transactional(async (em) => {
+        await em.execute('lock table "proxmox_host" in share row exclusive mode');
+        const overlapping = await em.findOne(ProxmoxHost, {
+          id: { $ne: host.id },
+          vmidMin: { $lte: host.vmidMax },
+          vmidMax: { $gte: host.vmidMin },
+        });
+        if (overlapping) {
+          throw DomainError.invalid(
+            'vmidMin',
+            `VMID range overlaps the range of host '${overlapping.name}'`,
+          );
+        }
+        if (host.isDefault) {
+          await em.nativeUpdate(
+            ProxmoxHost,
+            { id: { $ne: host.id }, isDefault: true },
+            { isDefault: false },
+          );
+        }
+        if (isNew) em.persist(host);
+        else await em.lock(host, LockMode.PESSIMISTIC_WRITE);
+      });
+    } catch (err) {
+      this.em.clear();
+      if (err instanceof UniqueConstraintViolationException) {
+        throw DomainError.conflict(`a host named '${host.name}' exists`);
+      }
+      throw err;
+    }
+    return host;
+  }
+
+  private record(action: string, hostId: string, actor: Actor): Promise<void> {
+    return this.audit.record({
+      actorId: actorId(actor),
+      action,
+      resourceType: 'proxmox_host',
+      resourceId: hostId,
+      ip: actor.ip,
+    });
+  }
+}

@@ -1,0 +1,119 @@
+import { Check, Entity, Index, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
+import { randomUUID } from 'node:crypto';
+import { EncryptedType } from '../../database/types/encrypted.type';
+
+/**
+ * One Proxmox VE endpoint (a cluster or a single node). Secrets live only in
+ * encrypted columns and are hidden from serialisation.
+ */
+@Entity({ tableName: 'proxmox_host' })
+@Index({
+  name: 'proxmox_host_name_lower_unique',
+  expression:
+    'create unique index "proxmox_host_name_lower_unique" on "proxmox_host" (lower("name"))',
+})
+@Index({
+  name: 'proxmox_host_single_default',
+  expression:
+    'create unique index "proxmox_host_single_default" on "proxmox_host" ("is_default") where "is_default"',
+})
+@Check({ name: 'proxmox_host_vmid_range', expression: 'vmid_min <= vmid_max' })
+@Check({ name: 'proxmox_host_port_range', expression: 'port_min <= port_max' })
+export class ProxmoxHost {
+  [OptionalProps]?:
+    | 'port'
+    | 'tlsInsecure'
+    | 'sshPort'
+    | 'sshUser'
+    | 'sshInsecure'
+    | 'isDefault'
+    | 'createdAt'
+    | 'updatedAt';
+
+  @PrimaryKey({ type: 'uuid' })
+  id: string = randomUUID();
+
+  @Property({ type: 'string', length: 64 })
+  name!: string;
+
+  @Property({ type: 'string', length: 253 })
+  host!: string;
+
+  @Property({ type: 'integer' })
+  port: number = 8006;
+
+  @Property({ type: 'string', length: 128, nullable: true })
+  tokenId: string | null = null;
+
+  @Property({ type: EncryptedType, nullable: true, hidden: true })
+  tokenSecret: string | null = null;
+
+  @Property({ type: 'string', length: 128, nullable: true })
+  username: string | null = null;
+
+  @Property({ type: EncryptedType, nullable: true, hidden: true })
+  password: string | null = null;
+
+  @Property({ type: 'string', length: 95, nullable: true })
+  tlsFingerprint: string | null = null;
+
+  @Property({ type: 'text', nullable: true })
+  caCert: string | null = null;
+
+  @Property({ type: 'boolean' })
+  tlsInsecure: boolean = false;
+
+  @Property({ type: 'string', length: 253, nullable: true })
+  sshHost: string | null = null;
+
+  @Property({ type: 'integer' })
+  sshPort: number = 22;
+
+  @Property({ type: 'string', length: 64 })
+  sshUser: string = 'root';
+
+  @Property({ type: EncryptedType, nullable: true, hidden: true })
+  sshPrivateKey: string | null = null;
+
+  @Property({ type: EncryptedType, nullable: true, hidden: true })
+  sshPassword: string | null = null;
+
+  @Property({ type: 'string', length: 64, nullable: true })
+  sshHostKeyFingerprint: string | null = null;
+
+  @Property({ type: 'boolean' })
+  sshInsecure: boolean = false;
+
+  @Property({ type: 'string', length: 64 })
+  storage!: string;
+
+  @Property({ type: 'string', length: 64 })
+  backupStorage!: string;
+
+  @Property({ type: 'string', length: 32 })
+  bridge!: string;
+
+  @Property({ type: 'string', length: 255 })
+  template!: string;
+
+  @Property({ type: 'integer' })
+  vmidMin!: number;
+
+  @Property({ type: 'integer' })
+  vmidMax!: number;
+
+  @Property({ type: 'integer' })
+  portMin!: number;
+
+  @Property({ type: 'integer' })
+  portMax!: number;
+
+  @Property({ type: 'boolean' })
+  isDefault: boolean = false;
+
+  @Property({ type: 'datetime', columnType: 'timestamptz' })
+  createdAt: Date = new Date();
+
+  @Property({ type: 'datetime', columnType: 'timestamptz', onUpdate: () => new Date() })
+  updatedAt: Date = new Date();
+}
