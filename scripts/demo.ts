@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { startSimulator } from '../test/pve-simulator';
+import { type RunningSimulator, startSimulator } from '../test/pve-simulator';
 import { createApp } from '../src/app.factory';
 import { loadConfig } from '../src/config/load-config';
 import { migrate } from '../src/database/migrate';
@@ -43,6 +43,62 @@ async function preferredPort(port: number): Promise<number> {
   return (await portIsFree(port)) ? port : 0;
 }
 
+const DEMO_HOST = 'demo-pve';
+
+/**
+ * Registers (or refreshes: its credentials change at every start) the
+ * simulator as a Proxmox host through the public API, then syncs its nodes.
+ */
+async function registerDemoHost(
+  base: string,
+  admin: { username: string; password: string },
+  simulator: RunningSimulator,
+): Promise<string> {
+  const call = async (method: string, path: string, token?: string, body?: unknown) => {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: {
+        'content-type': 'application/json',
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return {
+      status: res.status,
+      body: (await res.json().catch(() => null)) as Record<string, unknown>,
+    };
+  };
+  const login = await call('POST', '/api/auth/login', undefined, admin);
+  if (login.status !== 200) return 'not registered (the demo admin password was changed)';
+  const token = String(login.body.accessToken);
+  const host = {
+    host: '127.0.0.1',
+    port: simulator.port,
+    tokenId: simulator.tokenId,
+    tokenSecret: simulator.tokenSecret,
+    tlsFingerprint: simulator.tlsFingerprint,
+    sshPort: simulator.sshPort,
+    sshUser: simulator.sshUser,
+    sshPassword: simulator.sshPassword,
+    sshHostKeyFingerprint: simulator.sshHostKeyFingerprint,
+  };
+  const list = await call('GET', '/api/proxmox/hosts?perPage=100', token);
+  const existing = (list.body.items as { id: string; name: string }[]).find(
+    (h) => h.name === DEMO_HOST,
+  );
+  const saved = existing
+    ? await call('PATCH', `/api/proxmox/hosts/${existing.id}`, token, host)
+    : await call('POST', '/api/proxmox/hosts', token, {
+        ...host,
+        name: DEMO_HOST,
+        isDefault: true,
+      });
+  if (saved.status >= 300)
+    return `not registered (${JSON.stringify(saved.body.details ?? saved.body.message)})`;
+  const sync = await call('POST', `/api/proxmox/hosts/${String(saved.body.id)}/sync`, token);
+  return `registered as host '${DEMO_HOST}' with ${String(sync.body.nodes)} nodes`;
+}
+
 async function main(): Promise<void> {
   const secrets = demoSecrets();
   const config = loadConfig({ ...secrets, ...process.env });
@@ -56,6 +112,11 @@ async function main(): Promise<void> {
   await app.listen(config.http.port, config.http.host);
 
   const base = `http://127.0.0.1:${config.http.port}`;
+  const registration = await registerDemoHost(
+    base,
+    { username: secrets.PROXIMITY_ADMIN_USERNAME, password: secrets.PROXIMITY_ADMIN_PASSWORD },
+    simulator,
+  );
   process.stdout.write(
     [
       '',
@@ -64,7 +125,7 @@ async function main(): Promise<void> {
       `  API docs:   ${base}/api/docs`,
       `  Admin:      ${secrets.PROXIMITY_ADMIN_USERNAME} / ${secrets.PROXIMITY_ADMIN_PASSWORD}`,
       `              (kept in ${ENV_FILE}; the account is created on first start)`,
-      'Demo Proxmox VE (simulator):',
+      `Demo Proxmox VE (simulator), ${registration}:`,
       `  API:        ${simulator.api}  TLS fingerprint ${simulator.tlsFingerprint}`,
       `  API token:  ${simulator.tokenId} = ${simulator.tokenSecret}`,
       `  SSH:        ${simulator.sshUser}@${simulator.ssh}  host key ${simulator.sshHostKeyFingerprint}`,

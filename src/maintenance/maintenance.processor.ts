@@ -3,7 +3,7 @@ import { Process, Processor } from '@nestjs/bull';
 import {} from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { ApiTokensService } from '../auth/api-tokens.service';
-import { QueueName } from '../queue/queue.module';
+import { QueueName } from '../queue/queue-names';
 import { SessionsService } from '../sessions/sessions.service';
 
 export const PRUNE_CREDENTIALS_JOB = 'prune-expired-credentials';

@@ -2,7 +2,7 @@ import { InjectQueue } from '@nestjs/bull';
 import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import type { Queue } from 'bull';
-import { QueueName } from '../queue/queue.module';
+import { QueueName } from '../queue/queue-names';
 import { PRUNE_CREDENTIALS_JOB } from './maintenance.processor';
 
 const HOURLY = '17 * * * *';

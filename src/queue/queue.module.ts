@@ -1,12 +1,13 @@
 import { BullModule } from '@nestjs/bull';
 import { Global, Module } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
+import { QueueErrorReporter } from './queue-error-reporter';
+import { QueueName } from './queue-names';
+import { jitteredBackoff } from './retry-backoff';
 
-export const QueueName = {
-  Maintenance: 'maintenance',
-} as const;
+export const DEFAULT_ATTEMPTS = 3;
 
-/** Bull on REDIS_URL, with retries that are bounded, backed off and jittered by default. */
+/** Bull on REDIS_URL; retries are bounded, exponential, capped and jittered by default. */
 @Global()
 @Module({
   imports: [
@@ -15,9 +16,12 @@ export const QueueName = {
       useFactory: (config: AppConfig) => ({
         url: config.redis.url,
         prefix: `${config.redis.prefix}:bull`,
+        settings: {
+          backoffStrategies: { jittered: (attemptsMade: number) => jitteredBackoff(attemptsMade) },
+        },
         defaultJobOptions: {
-          attempts: 3,
-          backoff: { type: 'exponential', delay: 2000 },
+          attempts: DEFAULT_ATTEMPTS,
+          backoff: { type: 'jittered' },
           removeOnComplete: 1000,
           removeOnFail: 5000,
         },
@@ -25,6 +29,7 @@ export const QueueName = {
     }),
     BullModule.registerQueue({ name: QueueName.Maintenance }),
   ],
+  providers: [QueueErrorReporter],
   exports: [BullModule],
 })
 export class QueueModule {}

@@ -301,7 +301,9 @@ describe('Proxmox hosts and nodes', () => {
       const host = await create();
       const [row] = await sql('select token_secret from proxmox_host where id = ?', [host.id]);
       const sealed = row.token_secret as string;
-      const tampered = `${sealed.slice(0, -3)}${sealed.endsWith('A') ? 'B' : 'A'}${sealed.slice(-2)}`;
+      const flipped = sealed.at(-3) === 'A' ? 'B' : 'A';
+      const tampered = `${sealed.slice(0, -3)}${flipped}${sealed.slice(-2)}`;
+      expect(tampered).not.toBe(sealed);
       await sql('update proxmox_host set token_secret = ? where id = ?', [tampered, host.id]);
       const res = await t.http().post(`/api/proxmox/hosts/${host.id}/test`).set(bearer(admin));
       expect(expectError(res, 500).message).toBe(

@@ -2,7 +2,7 @@ import { getQueueToken } from '@nestjs/bull';
 import { EntityManager } from '@mikro-orm/postgresql';
 import type { Queue } from 'bull';
 import { PRUNE_CREDENTIALS_JOB } from '../../src/maintenance/maintenance.processor';
-import { QueueName } from '../../src/queue/queue.module';
+import { QueueName } from '../../src/queue/queue-names';
 import { expectError } from '../support/expectations';
 import { waitFor } from '../support/spawn-app';
 import { resetState, startApp, testEnvironment, type TestApp } from '../support/test-app';

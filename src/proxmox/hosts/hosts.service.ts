@@ -41,7 +41,8 @@ function applyChanges(host: ProxmoxHost, body: UpdateHostBody): void {
   if (body.sshHostKeyFingerprint !== undefined) host.sshInsecure = false;
   if (body.sshInsecure === true) host.sshHostKeyFingerprint = null;
   const { tlsFingerprint, ...rest } = body;
-  Object.assign(host, rest);
+  // Only keys the caller sent: an absent key must never overwrite a stored value.
+  Object.assign(host, Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)));
   if (tlsFingerprint !== undefined) host.tlsFingerprint = tlsFingerprint.toUpperCase();
 }
 

@@ -1,0 +1,3 @@
+export const QueueName = {
+  Maintenance: 'maintenance',
+} as const;
