@@ -1,19 +1,8 @@
 import { EntityManager } from '@mikro-orm/postgresql';
-import { createServer } from 'node:net';
 import { request as httpRequest } from 'node:http';
 import { spawnEntry, waitFor } from '../support/spawn-app';
 import { resetState, startApp, testEnvironment, type TestApp } from '../support/test-app';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
+import { freePort } from '../support/free-port';
 
 describe('start-up', () => {
   it('two instances started together on an empty database create exactly one admin', async () => {

@@ -11,6 +11,7 @@ import {
   visibleText,
   waitFor,
 } from './testing/shell-fixture';
+import { freePort } from '../../../test/support/free-port';
 
 const OTHER_FINGERPRINT = 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 
@@ -397,18 +398,6 @@ describe('Ssh2NodeShell against the Proxmox VE simulator', () => {
     });
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A TCP server that accepts and never speaks: an SSH handshake against it can only time out. */
 async function listenSilently(): Promise<{ port: number; close(): Promise<void> }> {
