@@ -18,16 +18,16 @@ const USAGE = `Usage:
       Re-encrypt every stored secret under PROXIMITY_ENCRYPTION_KEY. The previous
       key must be listed in PROXIMITY_ENCRYPTION_KEYS_OLD while this runs; it is
       resumable and can be repeated.
-  proximity-cli user:create --username NAME [--admin]
-      Create a user. The password is read from PROXIMITY_NEW_PASSWORD, or
-      generated and printed once.`;
+  proximity-cli user:create [--username NAME] [--admin]
+      Create a user (default name: admin). The password is read from
+      PROXIMITY_NEW_PASSWORD, or generated and printed once.`;
 
 async function createUser(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
     options: { username: { type: 'string' }, admin: { type: 'boolean', default: false } },
   });
-  const username = values.username;
+  const username = values.username ?? 'admin';
   if (!username || !USERNAME_PATTERN.test(username)) {
     throw new UsageError('--username must be 3..64 characters of letters, digits, ".", "_" or "-"');
   }
