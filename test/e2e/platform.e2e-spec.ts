@@ -106,6 +106,8 @@ describe('request pipeline', () => {
       /http_request_duration_seconds_count\{method="GET",route="\/api\/users\/:id",status="200"\} [1-9]/,
     );
     expect(res.text).toContain('process_resident_memory_bytes');
+    expect(res.text).toMatch(/proximity_queue_jobs\{queue="maintenance",state="waiting"\} \d+/);
+    expect(res.text).toMatch(/proximity_db_pool_connections\{state="used"\} \d+/);
     expect(res.text).not.toContain(admin.userId);
   });
 

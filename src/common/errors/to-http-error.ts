@@ -1,5 +1,4 @@
 import { HttpException } from '@nestjs/common';
-import { ThrottlerException } from '@nestjs/throttler';
 import {
   ForeignKeyConstraintViolationException,
   UniqueConstraintViolationException,
@@ -57,9 +56,6 @@ export function toHttpError(err: unknown): HttpError {
   if (err instanceof SecretDecryptionError) {
     // Our own wording, no secret in it: operators must see why, not a bare 500.
     return { status: 500, message: err.message, unexpected: true };
-  }
-  if (err instanceof ThrottlerException) {
-    return { status: 429, message: 'Too many requests', unexpected: false };
   }
   if (err instanceof HttpException) {
     const status = err.getStatus();

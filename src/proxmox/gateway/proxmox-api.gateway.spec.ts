@@ -6,6 +6,7 @@ import type { ProxmoxConnection } from './proxmox-connection';
 import { ProxmoxError, ProxmoxErrorKind } from './proxmox-error';
 import { ProxmoxHttpEngine } from './proxmox-http-engine';
 import { createDispatcher } from './tls-dispatcher';
+import { tcpHandles, waitFor } from '../shell/testing/shell-fixture';
 
 describe('ProxmoxApiGateway against the simulator', () => {
   let fixture: SimulatorFixture;
@@ -152,6 +153,23 @@ describe('ProxmoxApiGateway against the simulator', () => {
     expect((await caught(gateway.version(bad))).kind).toBe(ProxmoxErrorKind.AuthFailed);
     const wrongPin = connection({ tls: { fingerprint: 'AA:'.repeat(31) + 'AA' } });
     expect((await caught(gateway.version(wrongPin))).kind).toBe(ProxmoxErrorKind.TlsRejected);
+  });
+
+  it('leaves no socket open after failed calls', async () => {
+    const baseline = tcpHandles();
+    await fixture.control('POST', '/_sim/faults', {
+      rules: [{ path: '/version$', delayMs: 1500, times: 2 }],
+    });
+    const failures = [
+      connection({ timeoutMs: 300 }),
+      connection({ tls: { fingerprint: 'AA:'.repeat(31) + 'AA' } }),
+      connection({
+        auth: { tokenId: fixture.sim.tokenId, tokenSecret: '00000000-0000-4000-8000-000000000000' },
+      }),
+      connection({ port: 1 }),
+    ];
+    for (const conn of failures) await caught(gateway.version(conn));
+    expect(await waitFor(() => tcpHandles() <= baseline, 3000)).toBe(true);
   });
 
   it('renews an expired ticket once instead of failing', async () => {
