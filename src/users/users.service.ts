@@ -11,8 +11,13 @@ import { PasswordHasher } from './password-hasher';
 import { User, UserRole } from './user.entity';
 import type { CreateUserBody, UpdateUserBody } from './users.dto';
 
-// Any constant works: it only has to be the same in every process.
+// Any constants work: they only have to be the same in every process.
 const BOOTSTRAP_LOCK_KEY = 0x70726f78;
+/**
+ * Serialises changes to users. Row locks alone deadlock when two admins
+ * demote each other at once (each holds its target and waits for the other).
+ */
+const USER_CHANGE_LOCK_KEY = 0x70726f79;
 
 @Injectable()
 export class UsersService {
@@ -71,6 +76,7 @@ export class UsersService {
   async update(id: string, body: UpdateUserBody, actor: Actor): Promise<User> {
     const passwordHash = body.password ? await this.hasher.hash(body.password) : undefined;
     const user = await this.em.transactional(async (em) => {
+      await em.execute('select pg_advisory_xact_lock(?)', [USER_CHANGE_LOCK_KEY]);
       const target = await em.findOne(User, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
       if (!target) throw DomainError.notFound('User');
       const losesAdmin =
@@ -93,6 +99,7 @@ export class UsersService {
 
   async delete(id: string, actor: Actor): Promise<void> {
     await this.em.transactional(async (em) => {
+      await em.execute('select pg_advisory_xact_lock(?)', [USER_CHANGE_LOCK_KEY]);
       const target = await em.findOne(User, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
       if (!target) throw DomainError.notFound('User');
       if (target.role === UserRole.Admin && !target.disabled) {
@@ -151,15 +158,12 @@ export class UsersService {
     exceptId: string,
     verb: string,
   ): Promise<void> {
-    // Locking every active admin serialises concurrent demotions of different admins.
-    const admins = await em.find(
-      User,
-      { role: UserRole.Admin, disabled: false },
-      { lockMode: LockMode.PESSIMISTIC_WRITE },
-    );
-    if (!admins.some((a) => a.id !== exceptId)) {
-      throw DomainError.conflict(`cannot ${verb} the last active admin`);
-    }
+    const others = await em.count(User, {
+      role: UserRole.Admin,
+      disabled: false,
+      id: { $ne: exceptId },
+    });
+    if (others === 0) throw DomainError.conflict(`cannot ${verb} the last active admin`);
   }
 
   private recordChange(action: string, userId: string, actor: Actor): Promise<void> {
