@@ -1,7 +1,7 @@
 import { BullModule } from '@nestjs/bull';
 import { Global, Module } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { QueueErrorReporter } from './queue-error-reporter';
+import { QueueLifecycle } from './queue-lifecycle';
 import { QueueName } from './queue-names';
 import { jitteredBackoff } from './retry-backoff';
 
@@ -29,7 +29,7 @@ export const DEFAULT_ATTEMPTS = 3;
     }),
     BullModule.registerQueue({ name: QueueName.Maintenance }),
   ],
-  providers: [QueueErrorReporter],
+  providers: [QueueLifecycle],
   exports: [BullModule],
 })
 export class QueueModule {}
