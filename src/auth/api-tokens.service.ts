@@ -7,7 +7,7 @@ import type { Actor } from '../common/auth/actor';
 import type { Principal } from '../common/auth/principal';
 import { DomainError } from '../common/errors/domain-error';
 import { pageOf, type Page, type PaginationQuery } from '../common/pagination/pagination';
-import { digest } from '../sessions/sessions.service';
+import { tokenDigest } from '../crypto/token-digest';
 import { User } from '../users/user.entity';
 import { ApiToken } from './api-token.entity';
 import { API_TOKEN_DEFAULT_DAYS, type CreateApiTokenBody } from './api-tokens.dto';
@@ -42,7 +42,7 @@ export class ApiTokensService {
     const entity = this.em.create(ApiToken, {
       owner: this.em.getReference(User, principal.userId),
       name: body.name,
-      tokenHash: digest(token),
+      tokenHash: tokenDigest(token),
       expiresAt: new Date(Date.now() + (body.expiresInDays ?? API_TOKEN_DEFAULT_DAYS) * DAY_MS),
     });
     await this.em.flush();
@@ -82,7 +82,7 @@ export class ApiTokensService {
     const em = this.em.fork();
     const row = await em.findOne(
       ApiToken,
-      { tokenHash: digest(token), expiresAt: { $gt: new Date() } },
+      { tokenHash: tokenDigest(token), expiresAt: { $gt: new Date() } },
       { populate: ['owner'] },
     );
     if (!row) return null;

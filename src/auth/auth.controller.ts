@@ -1,6 +1,5 @@
-import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Request } from 'express';
 import type { Actor } from '../common/auth/actor';
 import { Authenticated, Public } from '../common/auth/access.decorators';
 import { CurrentActor, CurrentPrincipal } from '../common/auth/current-principal.decorator';
@@ -25,8 +24,8 @@ export class AuthController {
   @ApiOperation({ summary: 'Sign in; 5 failures per username and address lock it for 15 min' })
   @ApiOkResponse({ type: TokenPairDto })
   @ApiErrors(400, 401, 429, 503)
-  login(@Body() body: LoginBody, @Req() req: Request): Promise<TokenPairDto> {
-    return this.auth.login(body.username, body.password, req.ip ?? 'unknown');
+  login(@Body() body: LoginBody, @CurrentActor() actor: Actor): Promise<TokenPairDto> {
+    return this.auth.login(body.username, body.password, actor.ip ?? 'unknown');
   }
 
   @Post('refresh')
@@ -35,8 +34,8 @@ export class AuthController {
   @ApiOperation({ summary: 'Swap a refresh token for a new pair; reuse revokes the whole family' })
   @ApiOkResponse({ type: TokenPairDto })
   @ApiErrors(400, 401)
-  refresh(@Body() body: RefreshBody, @Req() req: Request): Promise<TokenPairDto> {
-    return this.auth.refresh(body.refreshToken, req.ip ?? null);
+  refresh(@Body() body: RefreshBody, @CurrentActor() actor: Actor): Promise<TokenPairDto> {
+    return this.auth.refresh(body.refreshToken, actor.ip);
   }
 
   @Post('logout')

@@ -45,7 +45,6 @@ export class AppConfig {
     readonly database: DatabaseConfig,
     readonly redis: RedisConfig,
     readonly auth: AuthConfig,
-    readonly encryptionKey: Buffer,
     readonly keyring: Keyring,
     readonly bootstrapAdmin: { username: string; password: string } | null,
     readonly logLevel: LogLevel,
@@ -89,7 +88,6 @@ export class AppConfig {
         loginMaxFailures: env.LOGIN_MAX_FAILURES,
         loginWindowSeconds: env.LOGIN_LOCKOUT_WINDOW_SECONDS,
       },
-      Buffer.from(env.PROXIMITY_ENCRYPTION_KEY, 'base64'),
       new Keyring(
         Buffer.from(env.PROXIMITY_ENCRYPTION_KEY, 'base64'),
         (env.PROXIMITY_ENCRYPTION_KEYS_OLD ?? '')

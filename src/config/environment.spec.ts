@@ -25,7 +25,7 @@ describe('configuration', () => {
     expect(config.role).toBe('all');
     expect(config.http.port).toBe(3000);
     expect(config.http.corsOrigins).toEqual([]);
-    expect(config.encryptionKey).toHaveLength(32);
+    expect(config.keyring.currentKeyId).toMatch(/^[0-9a-f]{12}$/);
     expect(config.bootstrapAdmin).toBeNull();
     expect(config.runsApi && config.runsWorker).toBe(true);
   });

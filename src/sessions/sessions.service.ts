@@ -1,6 +1,7 @@
 import { EntityManager, LockMode } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { tokenDigest } from '../crypto/token-digest';
 import { AppConfig } from '../config/app-config';
 import { User } from '../users/user.entity';
 import { RefreshToken } from './refresh-token.entity';
@@ -9,10 +10,6 @@ export type RotationResult =
   | { kind: 'rotated'; user: User; refreshToken: string }
   | { kind: 'reused'; userId: string }
   | { kind: 'invalid' };
-
-export function digest(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
-}
 
 /** Refresh tokens: issue, rotate with reuse detection, revoke. */
 @Injectable()
@@ -26,7 +23,7 @@ export class SessionsService {
     const token = randomBytes(32).toString('base64url');
     em.create(RefreshToken, {
       user,
-      tokenHash: digest(token),
+      tokenHash: tokenDigest(token),
       familyId,
       expiresAt: new Date(Date.now() + this.config.auth.refreshTtlSeconds * 1000),
     });
@@ -42,7 +39,7 @@ export class SessionsService {
     return this.em.transactional(async (em) => {
       const row = await em.findOne(
         RefreshToken,
-        { tokenHash: digest(presented) },
+        { tokenHash: tokenDigest(presented) },
         { lockMode: LockMode.PESSIMISTIC_WRITE },
       );
       if (!row) return { kind: 'invalid' } as const;
@@ -67,7 +64,7 @@ export class SessionsService {
   async revokeOne(userId: string, presented: string): Promise<boolean> {
     const count = await this.em.nativeUpdate(
       RefreshToken,
-      { tokenHash: digest(presented), user: userId, revokedAt: null },
+      { tokenHash: tokenDigest(presented), user: userId, revokedAt: null },
       { revokedAt: new Date() },
     );
     return count > 0;

@@ -144,15 +144,7 @@ describe('auth', () => {
 
     it('holds the lockout across API replicas sharing Redis', async () => {
       const user = await createUser(t, admin);
-      const replica = await startApp({
-        ...process.env,
-        DATABASE_URL: t.config.database.url,
-        REDIS_URL: t.config.redis.url,
-        REDIS_PREFIX: t.config.redis.prefix,
-        JWT_SECRET: t.config.auth.jwtSecret,
-        PROXIMITY_ENCRYPTION_KEY: t.config.encryptionKey.toString('base64'),
-        LOG_LEVEL: 'silent',
-      });
+      const replica = await startApp({ ...t.env, LOG_LEVEL: 'silent' });
       try {
         for (let i = 0; i < 5; i += 1) {
           const target = i % 2 === 0 ? t : replica;

@@ -43,33 +43,23 @@ export interface RunningSimulator extends ReadyInfo {
   stop(): Promise<void>;
 }
 
+const READY_FIELDS = [
+  'api',
+  'ssh',
+  'tlsFingerprint',
+  'sshHostKeyFingerprint',
+  'tokenId',
+  'tokenSecret',
+  'username',
+  'password',
+  'sshUser',
+  'sshPassword',
+  'nodes',
+] as const satisfies readonly (keyof ReadyInfo)[];
+
+/** The ready line of SIMULATOR.md: exactly these fields, in this order. */
 export function readyInfo(running: RunningSimulator): ReadyInfo {
-  const {
-    api,
-    ssh,
-    tlsFingerprint,
-    sshHostKeyFingerprint,
-    tokenId,
-    tokenSecret,
-    username,
-    password,
-    sshUser,
-    sshPassword,
-    nodes,
-  } = running;
-  return {
-    api,
-    ssh,
-    tlsFingerprint,
-    sshHostKeyFingerprint,
-    tokenId,
-    tokenSecret,
-    username,
-    password,
-    sshUser,
-    sshPassword,
-    nodes,
-  };
+  return Object.fromEntries(READY_FIELDS.map((key) => [key, running[key]])) as unknown as ReadyInfo;
 }
 
 /** Starts a simulated Proxmox VE cluster (HTTPS API + SSH) in this process. */

@@ -17,6 +17,8 @@ const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export interface TestApp {
   app: NestExpressApplication;
   config: AppConfig;
+  /** The environment it started with, to start a replica of it. */
+  env: NodeJS.ProcessEnv;
   logs: LogCapture;
   http: () => TestAgent;
   close: () => Promise<void>;
@@ -70,6 +72,7 @@ export async function startApp(env: NodeJS.ProcessEnv): Promise<TestApp> {
   return {
     app,
     config,
+    env,
     logs,
     http: () => request(server),
     close: () => app.close(),

@@ -4,7 +4,6 @@ export enum ErrorCode {
   Forbidden = 'FORBIDDEN',
   NotFound = 'NOT_FOUND',
   Conflict = 'CONFLICT',
-  PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
   RateLimited = 'RATE_LIMITED',
   Unavailable = 'UNAVAILABLE',
   UpstreamFailed = 'UPSTREAM_FAILED',
@@ -72,8 +71,6 @@ export function httpStatusOf(code: ErrorCode): number {
       return 404;
     case ErrorCode.Conflict:
       return 409;
-    case ErrorCode.PayloadTooLarge:
-      return 413;
     case ErrorCode.RateLimited:
       return 429;
     case ErrorCode.UpstreamFailed:

@@ -14,7 +14,6 @@ describe('toHttpError', () => {
       [ErrorCode.Forbidden]: 403,
       [ErrorCode.NotFound]: 404,
       [ErrorCode.Conflict]: 409,
-      [ErrorCode.PayloadTooLarge]: 413,
       [ErrorCode.RateLimited]: 429,
       [ErrorCode.UpstreamFailed]: 502,
       [ErrorCode.Unavailable]: 503,

@@ -8,8 +8,6 @@ import { TlsPinMismatch } from './tls-dispatcher';
 type Params = Record<string, unknown> | undefined;
 
 const TLS_ERROR = /CERT|TLS|SSL|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/i;
-const NETWORK_ERROR =
-  /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|ECONNRESET|EPIPE|EAI_AGAIN|UND_ERR_SOCKET|UND_ERR_CLOSED|other side closed/i;
 const READ_RETRY_DELAY_MS = 200;
 
 function causes(err: unknown): unknown[] {
@@ -35,8 +33,6 @@ function transportError(err: unknown): ProxmoxError {
     kind = ProxmoxErrorKind.TlsRejected;
   } else if (/TimeoutError|AbortError|UND_ERR_CONNECT_TIMEOUT|timed out/i.test(text)) {
     kind = ProxmoxErrorKind.Timeout;
-  } else if (!NETWORK_ERROR.test(text)) {
-    kind = ProxmoxErrorKind.Unreachable;
   }
   return new ProxmoxError(kind, text, null, { cause: err });
 }

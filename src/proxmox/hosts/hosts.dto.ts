@@ -18,6 +18,20 @@ import { NodeStatus, type ProxmoxNode } from './proxmox-node.entity';
 const HOSTNAME_OR_IP =
   /^(?:(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\d{1,3}(?:\.\d{1,3}){3}|\[?[0-9A-Fa-f:]+\]?)$/;
 const HOST_MESSAGE = '$property must be a DNS name or an IP address, without scheme, port or path';
+export const HOST_DEFAULTS = {
+  port: 8006,
+  sshPort: 22,
+  sshUser: 'root',
+  storage: 'local-lvm',
+  backupStorage: 'local',
+  bridge: 'vmbr0',
+  template: 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst',
+  vmidMin: 10_000,
+  vmidMax: 19_999,
+  portMin: 30_000,
+  portMax: 32_767,
+} as const;
+
 const MAX_SECRET = 256;
 const MAX_PEM = 16_384;
 
@@ -40,7 +54,7 @@ export class CreateHostBody {
   @Matches(HOSTNAME_OR_IP, { message: HOST_MESSAGE })
   host!: string;
 
-  @ApiPropertyOptional({ default: 8006 })
+  @ApiPropertyOptional({ default: HOST_DEFAULTS.port })
   @Optional()
   @PortNumber()
   port?: number;
@@ -96,12 +110,12 @@ export class CreateHostBody {
   @Matches(HOSTNAME_OR_IP, { message: HOST_MESSAGE })
   sshHost?: string;
 
-  @ApiPropertyOptional({ default: 22 })
+  @ApiPropertyOptional({ default: HOST_DEFAULTS.sshPort })
   @Optional()
   @PortNumber()
   sshPort?: number;
 
-  @ApiPropertyOptional({ default: 'root' })
+  @ApiPropertyOptional({ default: HOST_DEFAULTS.sshUser })
   @Optional()
   @Matches(/^[a-z_][a-z0-9_-]{0,31}$/, { message: 'sshUser must be a Unix user name' })
   sshUser?: string;
@@ -131,52 +145,52 @@ export class CreateHostBody {
   @IsBoolean()
   sshInsecure?: boolean;
 
-  @ApiPropertyOptional({ default: 'local-lvm' })
+  @ApiPropertyOptional({ default: HOST_DEFAULTS.storage })
   @Optional()
   @Matches(/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/, { message: 'storage must be a Proxmox storage id' })
   storage?: string;
 
-  @ApiPropertyOptional({ default: 'local' })
+  @ApiPropertyOptional({ default: HOST_DEFAULTS.backupStorage })
   @Optional()
   @Matches(/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/, {
     message: 'backupStorage must be a Proxmox storage id',
   })
   backupStorage?: string;
 
-  @ApiPropertyOptional({ default: 'vmbr0' })
+  @ApiPropertyOptional({ default: HOST_DEFAULTS.bridge })
   @Optional()
   @Matches(/^[A-Za-z][A-Za-z0-9_.-]{0,15}$/, { message: 'bridge must be a Linux bridge name' })
   bridge?: string;
 
-  @ApiPropertyOptional({ default: 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst' })
+  @ApiPropertyOptional({ default: HOST_DEFAULTS.template })
   @Optional()
   @Matches(/^[A-Za-z][A-Za-z0-9_.-]{0,63}:vztmpl\/[A-Za-z0-9._+-]{1,190}$/, {
     message: 'template must be a volume id like local:vztmpl/<file>',
   })
   template?: string;
 
-  @ApiPropertyOptional({ default: 10_000, minimum: 100, maximum: 999_999_999 })
+  @ApiPropertyOptional({ default: HOST_DEFAULTS.vmidMin, minimum: 100, maximum: 999_999_999 })
   @Optional()
   @IsInt()
   @Min(100)
   @Max(999_999_999)
   vmidMin?: number;
 
-  @ApiPropertyOptional({ default: 19_999, minimum: 100, maximum: 999_999_999 })
+  @ApiPropertyOptional({ default: HOST_DEFAULTS.vmidMax, minimum: 100, maximum: 999_999_999 })
   @Optional()
   @IsInt()
   @Min(100)
   @Max(999_999_999)
   vmidMax?: number;
 
-  @ApiPropertyOptional({ default: 30_000, minimum: 1024, maximum: 65_535 })
+  @ApiPropertyOptional({ default: HOST_DEFAULTS.portMin, minimum: 1024, maximum: 65_535 })
   @Optional()
   @IsInt()
   @Min(1024)
   @Max(65_535)
   portMin?: number;
 
-  @ApiPropertyOptional({ default: 32_767, minimum: 1024, maximum: 65_535 })
+  @ApiPropertyOptional({ default: HOST_DEFAULTS.portMax, minimum: 1024, maximum: 65_535 })
   @Optional()
   @IsInt()
   @Min(1024)
@@ -303,17 +317,3 @@ export class NodeDto {
 }
 
 export class NodePage extends PageDto(NodeDto, 'NodePage') {}
-
-export const HOST_DEFAULTS = {
-  port: 8006,
-  sshPort: 22,
-  sshUser: 'root',
-  storage: 'local-lvm',
-  backupStorage: 'local',
-  bridge: 'vmbr0',
-  template: 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst',
-  vmidMin: 10_000,
-  vmidMax: 19_999,
-  portMin: 30_000,
-  portMax: 32_767,
-} as const;

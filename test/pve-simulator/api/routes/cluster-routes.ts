@@ -42,6 +42,25 @@ function nodeUsage(
   };
 }
 
+/** The fields `/nodes` and `/cluster/resources` share for a node. */
+function nodeStatus(sim: Simulation, node: ClusterNode): Record<string, unknown> {
+  const usage = nodeUsage(sim, node);
+  return {
+    id: `node/${node.name}`,
+    type: 'node',
+    node: node.name,
+    status: 'online',
+    cpu: usage.cpu,
+    maxcpu: NODE_MAXCPU,
+    mem: usage.mem,
+    maxmem: NODE_MAXMEM,
+    disk: Math.round(usage.disk),
+    maxdisk: NODE_ROOT_DISK,
+    uptime: usage.uptime,
+    level: '',
+  };
+}
+
 export function registerClusterRoutes(
   router: Router,
   sim: Simulation,
@@ -54,24 +73,10 @@ export function registerClusterRoutes(
   router.add('GET', '/version', () => ({ ...PVE_VERSION }));
 
   router.add('GET', '/nodes', () =>
-    [...sim.cluster.nodes.values()].map((node) => {
-      const usage = nodeUsage(sim, node);
-      return {
-        node: node.name,
-        status: 'online',
-        cpu: usage.cpu,
-        maxcpu: NODE_MAXCPU,
-        mem: usage.mem,
-        maxmem: NODE_MAXMEM,
-        disk: Math.round(usage.disk),
-        maxdisk: NODE_ROOT_DISK,
-        uptime: usage.uptime,
-        level: '',
-        ssl_fingerprint: tlsFingerprint,
-        id: `node/${node.name}`,
-        type: 'node',
-      };
-    }),
+    [...sim.cluster.nodes.values()].map((node) => ({
+      ...nodeStatus(sim, node),
+      ssl_fingerprint: tlsFingerprint,
+    })),
   );
 
   router.add('GET', '/nodes/{node}', () =>
@@ -172,22 +177,7 @@ export function registerClusterRoutes(
     const items: unknown[] = [];
     if (type === '' || type === 'node') {
       for (const node of sim.cluster.nodes.values()) {
-        const usage = nodeUsage(sim, node);
-        items.push({
-          id: `node/${node.name}`,
-          type: 'node',
-          node: node.name,
-          status: 'online',
-          cpu: usage.cpu,
-          maxcpu: NODE_MAXCPU,
-          mem: usage.mem,
-          maxmem: NODE_MAXMEM,
-          disk: Math.round(usage.disk),
-          maxdisk: NODE_ROOT_DISK,
-          uptime: usage.uptime,
-          level: '',
-          'cgroup-mode': 2,
-        });
+        items.push({ ...nodeStatus(sim, node), 'cgroup-mode': 2 });
       }
     }
     if (type === '' || type === 'vm') {
