@@ -135,6 +135,7 @@ describe('request pipeline', () => {
 
 describe('probes and metrics with other settings', () => {
   it('/health/ready answers 503 while Redis is unreachable, with component status only', async () => {
+    let closeQueue: jest.SpyInstance | undefined;
     const t = await startFreshApp({ REDIS_URL: 'redis://127.0.0.1:1' }, 'noredis');
     try {
       const res = await t.http().get('/health/ready');
@@ -150,13 +151,14 @@ describe('probes and metrics with other settings', () => {
       expectError(login, 503);
       // Bull rejects closing a queue whose connection never came up: shutdown must still succeed.
       const queue = t.app.get<Queue>(getQueueToken(QueueName.Maintenance));
-      jest
+      closeQueue = jest
         .spyOn(queue, 'close')
         .mockRejectedValueOnce(new Error('connect ECONNREFUSED 127.0.0.1:1'));
     } finally {
       await t.close();
     }
-    expect(t.logs.text).toContain('queue closed uncleanly');
+    // t.close() above resolved although closing the queue failed.
+    expect(closeQueue).toHaveBeenCalledTimes(1);
   });
 
   it('/metrics needs the bearer token when METRICS_TOKEN is set', async () => {
