@@ -3,12 +3,12 @@ import { NestFactory } from '@nestjs/core';
 import { SwaggerModule } from '@nestjs/swagger';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { json, type NextFunction, type Request, type Response } from 'express';
-import helmet from 'helmet';
 import { Logger, PinoLogger } from 'nestjs-pino';
 import { AppModule, type AppModuleOptions } from './app.module';
 import { DomainError } from './common/errors/domain-error';
 import { sendError } from './common/errors/http-error.filter';
 import { assignRequestId } from './common/http/request-id';
+import { securityHeaders } from './common/http/security-headers';
 import type { AppConfig } from './config/app-config';
 import { HttpMetricsMiddleware } from './metrics/http-metrics.middleware';
 import { buildOpenApiDocument } from './openapi';
@@ -42,7 +42,7 @@ async function configureHttp(app: NestExpressApplication, config: AppConfig): Pr
   });
   const metrics = app.get(HttpMetricsMiddleware);
   app.use((req: Request, res: Response, next: NextFunction) => metrics.use(req, res, next));
-  app.use(helmet());
+  app.use(securityHeaders());
   if (config.http.corsOrigins.length > 0) {
     app.enableCors({
       origin: config.http.corsOrigins,
