@@ -1,5 +1,6 @@
 import { Injectable, NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
+import { matchedRoute } from '../common/http/matched-route';
 import { MetricsRegistry } from './metrics.registry';
 
 /** Times every request; the label is the route template, never the raw path (unbounded cardinality). */
@@ -10,10 +11,9 @@ export class HttpMetricsMiddleware implements NestMiddleware {
   use(req: Request, res: Response, next: NextFunction): void {
     const stop = this.metrics.httpDuration.startTimer();
     res.once('finish', () => {
-      const route = (req.route as { path?: string } | undefined)?.path;
       stop({
         method: req.method,
-        route: typeof route === 'string' ? `${req.baseUrl}${route}` : 'unmatched',
+        route: matchedRoute(req) ?? 'unmatched',
         status: String(res.statusCode),
       });
     });
