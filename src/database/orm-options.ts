@@ -33,5 +33,7 @@ export function buildOrmOptions(db: DatabaseConfig, keyring: Keyring): Options {
     },
     ignoreUndefinedInQuery: true,
     debug: false,
+    // The migrator reports progress on stdout; colour codes only where a terminal renders them.
+    colors: process.stdout.isTTY === true,
   });
 }

@@ -1,3 +1,4 @@
+import { databaseUrl, dropDatabase, workerDatabase } from '../support/databases';
 import { spawnEntry } from '../support/spawn-app';
 import { resetState, startApp, testEnvironment } from '../support/test-app';
 import { login } from '../support/users';
@@ -52,5 +53,24 @@ describe('admin CLI: user:create', () => {
     expect(await short.exited).toBe(2);
     expect(short.stderr()).toContain('at least 12 characters');
     expect(short.stderr()).not.toContain('short\n');
+  });
+});
+
+describe('admin CLI: migrate', () => {
+  const database = workerDatabase('climigrate');
+  const env = testEnvironment({ DATABASE_URL: databaseUrl(database) }, 'climigrate');
+
+  beforeAll(() => dropDatabase(database));
+
+  it('creates the database, applies every migration and writes plain text to a pipe', async () => {
+    const run = spawnEntry('src/cli.ts', env, ['migrate']);
+    expect(await run.exited).toBe(0);
+    expect(run.stdout()).toMatch(/\[migrator\] Applied '\w+'/);
+    expect(run.stdout()).toMatch(/^applied \w+/m);
+    // Escape sequences are noise in a log file or a container's log.
+    expect(run.stdout() + run.stderr()).not.toContain('\x1b[');
+    const again = spawnEntry('src/cli.ts', env, ['migrate']);
+    expect(await again.exited).toBe(0);
+    expect(again.stdout()).toBe('database is up to date\n');
   });
 });

@@ -41,6 +41,11 @@ export async function recreateFromTemplate(name: string): Promise<string> {
   return databaseUrl(name);
 }
 
+/** Drops one database of this test run, so the next start has to create it. */
+export async function dropDatabase(name: string): Promise<void> {
+  await withAdmin((client) => client.query(`drop database if exists "${name}" with (force)`));
+}
+
 /** Drops every database of this test run. */
 export async function dropRunDatabases(): Promise<void> {
   await withAdmin(async (client) => {
