@@ -19,7 +19,7 @@ import { StateFile } from './state/state-file';
 
 export type { SimulatorOptions } from './options';
 
-/** The ready line of SIMULATOR.md, field for field. */
+/** The ready line (README.md, "Running it"), field for field. */
 export interface ReadyInfo {
   api: string;
   ssh: string;
@@ -57,7 +57,7 @@ const READY_FIELDS = [
   'nodes',
 ] as const satisfies readonly (keyof ReadyInfo)[];
 
-/** The ready line of SIMULATOR.md: exactly these fields, in this order. */
+/** The ready line (README.md, "Running it"): exactly these fields, in this order. */
 export function readyInfo(running: RunningSimulator): ReadyInfo {
   return Object.fromEntries(READY_FIELDS.map((key) => [key, running[key]])) as unknown as ReadyInfo;
 }

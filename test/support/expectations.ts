@@ -1,6 +1,6 @@
 import type { Response } from 'supertest';
 
-/** Asserts the error envelope of API.md and returns its body. */
+/** Asserts the error envelope of docs/api.md and returns its body. */
 export function expectError(
   res: Response,
   status: number,

@@ -10,7 +10,7 @@ export class FieldErrorDto implements FieldError {
   message!: string;
 }
 
-/** The one shape every error answer has (API.md, Conventions). */
+/** The one shape every error answer has (docs/api.md, Errors). */
 export class ErrorEnvelope {
   @ApiProperty({ example: 409 })
   statusCode!: number;

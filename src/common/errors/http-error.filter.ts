@@ -5,7 +5,7 @@ import { requestIdOf } from '../http/request-id';
 import { errorEnvelope } from './error-envelope';
 import { toHttpError } from './to-http-error';
 
-/** Writes the error envelope of API.md; logs unexpected errors in full, with the request id. */
+/** Writes the error envelope of docs/api.md; logs unexpected errors in full, with the request id. */
 export function sendError(
   err: unknown,
   req: Request,

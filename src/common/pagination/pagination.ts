@@ -5,7 +5,7 @@ import { IsInt, Max, Min } from 'class-validator';
 export const MAX_PAGE = 10_000;
 export const MAX_PER_PAGE = 100;
 
-/** `?page&perPage` with the bounds of API.md; out of range is a 400, never clamped. */
+/** `?page&perPage` with the bounds of docs/api.md; out of range is a 400, never clamped. */
 export class PaginationQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE, default: 1 })
   @Type(() => Number)

@@ -25,7 +25,7 @@ function isLoopback(address: string | undefined): boolean {
 const GUEST_FIELDS = new Set(['node', 'vmid', 'hostname', 'status', 'cores', 'memory', 'tags']);
 
 /**
- * The `/_sim/` routes of SIMULATOR.md: reset, state, faults, latency, guests.
+ * The `/_sim/` routes of the simulator README: reset, state, faults, latency, guests.
  * No Proxmox auth; refused unless the caller is on the loopback interface.
  */
 export class ControlRoutes implements ControlHandler {

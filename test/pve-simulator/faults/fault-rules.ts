@@ -1,6 +1,6 @@
 import { SeededRandom } from '../util/seeded-random';
 
-/** A rule as `/_sim/faults` accepts it (see SIMULATOR.md). */
+/** A rule as `/_sim/faults` accepts it (see README.md, "Control routes"). */
 export interface FaultRuleInput {
   method?: string;
   path?: string;

@@ -2,8 +2,7 @@ import type { EndpointSchema, PropertySchema } from './parameter-schema';
 
 /**
  * The request parameters of every endpoint the simulator serves, written by
- * hand from our Proxmox notes (shared/reference/proxmox-api.md) and what the
- * real API accepts. The helpers below build the `PropertySchema` objects that
+ * hand from the Proxmox VE API documentation and what the real API accepts. The helpers below build the `PropertySchema` objects that
  * parameter-schema.ts validates with pve-common's semantics.
  *
  * Conventions of this table:
