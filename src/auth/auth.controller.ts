@@ -63,19 +63,17 @@ export class AuthController {
   @Post('password')
   @Authenticated()
   @HttpCode(204)
-  @ApiOperation({ summary: 'Change the own password; revokes every refresh token of the user' })
+  @ApiOperation({
+    summary:
+      'Change the own password: every session ends (refresh and access tokens); wrong current passwords count toward the login lockout',
+  })
   @ApiNoContentResponse()
-  @ApiErrors(400)
+  @ApiErrors(400, 429, 503)
   async changePassword(
     @Body() body: ChangePasswordBody,
     @CurrentPrincipal() principal: Principal,
     @CurrentActor() actor: Actor,
   ): Promise<void> {
-    await this.users.changeOwnPassword(
-      principal.userId,
-      body.currentPassword,
-      body.newPassword,
-      actor,
-    );
+    await this.auth.changePassword(principal, body.currentPassword, body.newPassword, actor);
   }
 }

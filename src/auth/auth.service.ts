@@ -29,13 +29,12 @@ export class AuthService {
   ) {}
 
   async login(username: string, password: string, ip: string): Promise<TokenPairDto> {
-    await this.throttle.assertAllowed(username, ip);
+    await this.throttle.attempt(username, ip);
     const user = await this.users.findByUsername(username);
     const valid = user
       ? await this.hasher.verify(user.passwordHash, password)
       : await this.hasher.verifyNothing(password);
     if (!user || !valid || user.disabled) {
-      await this.throttle.recordFailure(username, ip);
       await this.audit.record({
         actorId: null,
         action: AuditAction.Login,
@@ -56,6 +55,23 @@ export class AuthService {
       ip,
     });
     return this.pairFor(user, await this.sessions.issue(user));
+  }
+
+  /**
+   * Changes the caller's own password. A wrong current password counts toward
+   * the login lockout of the same username and address: a stolen access token
+   * must not become an unlimited password oracle.
+   */
+  async changePassword(
+    principal: Principal,
+    currentPassword: string,
+    newPassword: string,
+    actor: Actor,
+  ): Promise<void> {
+    const ip = actor.ip ?? 'unknown';
+    await this.throttle.attempt(principal.username, ip);
+    await this.users.changeOwnPassword(principal.userId, currentPassword, newPassword, actor);
+    await this.throttle.reset(principal.username, ip);
   }
 
   async refresh(refreshToken: string, ip: string | null): Promise<TokenPairDto> {

@@ -6,9 +6,31 @@ import { DomainError } from '../common/errors/domain-error';
 import { REDIS } from '../redis/redis.module';
 
 /**
- * Counts failed logins per username and client address in Redis, so the
- * limit holds across every API replica. A fixed window starts at the first
- * failure; a success clears it.
+ * Counts the attempt and starts the window in one atomic step. The expiry is
+ * also set when the key has none, so a counter left without one (by a client
+ * that died between INCR and EXPIRE) cannot lock a pair forever.
+ * Returns the attempt number and the window's remaining milliseconds.
+ */
+const COUNT_ATTEMPT = `
+local attempts = redis.call('INCR', KEYS[1])
+if attempts == 1 or redis.call('PTTL', KEYS[1]) < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+end
+return { attempts, redis.call('PTTL', KEYS[1]) }
+`;
+
+/** The Redis key (before the client's prefix) of a username and client address. */
+export function loginThrottleKey(username: string, ip: string): string {
+  // Hashed: usernames typed at a login form may be passwords pasted in the wrong field.
+  const id = createHash('sha256').update(`${username.toLowerCase()}\n${ip}`).digest('hex');
+  return `login-failures:${id}`;
+}
+
+/**
+ * Limits password guesses per username and client address, in Redis so the
+ * limit holds across every API replica. Each attempt is counted before the
+ * password is checked, so parallel guesses cannot slip past the limit; a
+ * success clears the count. A fixed window starts at the first attempt.
  */
 @Injectable()
 export class LoginThrottle {
@@ -17,39 +39,29 @@ export class LoginThrottle {
     private readonly config: AppConfig,
   ) {}
 
-  /** Throws 429 with Retry-After while the pair is locked out. */
-  async assertAllowed(username: string, ip: string): Promise<void> {
-    const key = this.key(username, ip);
-    const [count, ttlMs] = await this.guard(async () => {
-      const pipeline = this.redis.multi().get(key).pttl(key);
-      const results = (await pipeline.exec()) ?? [];
-      return [Number(results[0]?.[1] ?? 0), Number(results[1]?.[1] ?? -1)] as const;
+  /** Counts one attempt; throws 429 with Retry-After when it is beyond the limit. */
+  async attempt(username: string, ip: string): Promise<void> {
+    const { loginMaxFailures, loginWindowSeconds } = this.config.auth;
+    const [attempts, ttlMs] = await this.guard(async () => {
+      const reply = (await this.redis.eval(
+        COUNT_ATTEMPT,
+        1,
+        loginThrottleKey(username, ip),
+        loginWindowSeconds * 1000,
+      )) as [number, number];
+      return reply;
     });
-    if (count >= this.config.auth.loginMaxFailures) {
-      const retryAfter = ttlMs > 0 ? ttlMs / 1000 : this.config.auth.loginWindowSeconds;
-      throw DomainError.rateLimited('Too many failed logins; try again later', retryAfter);
+    if (attempts > loginMaxFailures) {
+      const retryAfter = ttlMs > 0 ? ttlMs / 1000 : loginWindowSeconds;
+      throw DomainError.rateLimited('Too many failed attempts; try again later', retryAfter);
     }
   }
 
-  async recordFailure(username: string, ip: string): Promise<void> {
-    const key = this.key(username, ip);
-    await this.guard(async () => {
-      const count = await this.redis.incr(key);
-      if (count === 1) await this.redis.expire(key, this.config.auth.loginWindowSeconds);
-    });
-  }
-
   async reset(username: string, ip: string): Promise<void> {
-    await this.guard(() => this.redis.del(this.key(username, ip)));
+    await this.guard(() => this.redis.del(loginThrottleKey(username, ip)));
   }
 
-  private key(username: string, ip: string): string {
-    // Hashed: usernames typed at a login form may be passwords pasted in the wrong field.
-    const id = createHash('sha256').update(`${username.toLowerCase()}\n${ip}`).digest('hex');
-    return `login-failures:${id}`;
-  }
-
-  /** Without its counters the lockout cannot be enforced: refuse logins rather than allow guessing. */
+  /** Without its counters the lockout cannot be enforced: refuse rather than allow guessing. */
   private async guard<T>(work: () => Promise<T>): Promise<T> {
     try {
       return await work();

@@ -1,4 +1,9 @@
+import { EntityManager } from '@mikro-orm/postgresql';
+import Redis from 'ioredis';
+import { Agent } from 'node:http';
 import { createHmac } from 'node:crypto';
+import { loginThrottleKey } from '../../src/auth/login-throttle';
+import { tokenDigest } from '../../src/crypto/token-digest';
 import { expectError } from '../support/expectations';
 import {
   ADMIN_PASSWORD,
@@ -60,7 +65,12 @@ describe('auth', () => {
 
     it('answers the same 401 for an unknown user, a wrong password and a disabled user', async () => {
       const user = await createUser(t, admin);
-      await t.http().patch(`/api/users/${user.userId}`).set(bearer(admin)).send({ disabled: true });
+      await t
+        .http()
+        .patch(`/api/users/${user.userId}`)
+        .set(bearer(admin))
+        .send({ disabled: true })
+        .expect(200);
       const unknown = await t
         .http()
         .post('/api/auth/login')
@@ -151,7 +161,8 @@ describe('auth', () => {
           await target
             .http()
             .post('/api/auth/login')
-            .send({ username: user.username, password: 'wrong-wrong-wrong' });
+            .send({ username: user.username, password: 'wrong-wrong-wrong' })
+            .expect(401);
         }
         const onReplica = await replica
           .http()
@@ -166,6 +177,130 @@ describe('auth', () => {
       } finally {
         await replica.close();
       }
+    });
+  });
+
+  describe('login lockout', () => {
+    const wrongLogin = (app: TestApp, username: string) =>
+      app.http().post('/api/auth/login').send({ username, password: 'not-the-password' });
+
+    it('counts each attempt before checking it: of 60 parallel wrong logins exactly 5 answer 401', async () => {
+      const user = await createUser(t, admin);
+      const results = await Promise.all(
+        Array.from({ length: 60 }, () => wrongLogin(t, user.username)),
+      );
+      const statuses = results.map((r) => r.status);
+      expect(statuses.filter((s) => s === 401)).toHaveLength(5);
+      expect(statuses.filter((s) => s === 429)).toHaveLength(55);
+      for (const res of results.filter((r) => r.status === 429)) {
+        expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+      }
+      expectError(
+        await t
+          .http()
+          .post('/api/auth/login')
+          .send({ username: user.username, password: user.password }),
+        429,
+      );
+    });
+
+    it('gives a counter left without an expiry one, so it cannot lock the pair forever', async () => {
+      const user = await createUser(t, admin);
+      expectError(await wrongLogin(t, user.username), 401);
+      // The address the app saw, as the audit log recorded it.
+      const audit = await t
+        .http()
+        .get('/api/audit?action=auth.login&perPage=100')
+        .set(bearer(admin))
+        .expect(200);
+      const failure = (
+        audit.body.items as { resourceId: string; outcome: string; ip: string }[]
+      ).find((e) => e.resourceId === user.userId && e.outcome === 'failure');
+      const ip = failure?.ip ?? 'missing';
+      expect(ip).toBe('127.0.0.1');
+      // A process that died between INCR and EXPIRE left this behind.
+      const key = `${t.env.REDIS_PREFIX}:${loginThrottleKey(user.username, ip)}`;
+      const redis = new Redis(t.config.redis.url);
+      try {
+        await redis.set(key, '5');
+        expect(await redis.pttl(key)).toBe(-1);
+        const locked = await t
+          .http()
+          .post('/api/auth/login')
+          .send({ username: user.username, password: user.password });
+        expectError(locked, 429);
+        expect(Number(locked.headers['retry-after'])).toBeLessThanOrEqual(900);
+        const ttl = await redis.pttl(key);
+        expect(ttl).toBeGreaterThan(0);
+        expect(ttl).toBeLessThanOrEqual(900_000);
+      } finally {
+        redis.disconnect();
+      }
+    });
+
+    describe('per client address', () => {
+      const agents: Agent[] = [];
+      const from = (localAddress: string): Agent => {
+        const agent = new Agent({ localAddress });
+        agents.push(agent);
+        return agent;
+      };
+      afterAll(() => agents.forEach((a) => a.destroy()));
+
+      it('locks only the address the failures came from', async () => {
+        const user = await createUser(t, admin);
+        const second = from('127.0.0.2');
+        for (let i = 0; i < 5; i += 1) {
+          expectError(await wrongLogin(t, user.username).agent(second), 401);
+        }
+        const body = { username: user.username, password: user.password };
+        expectError(await t.http().post('/api/auth/login').send(body).agent(second), 429);
+        const first = await t.http().post('/api/auth/login').send(body).agent(from('127.0.0.1'));
+        expect(first.status).toBe(200);
+      });
+
+      it('with TRUST_PROXY_HOPS=0, a forged X-Forwarded-For neither evades nor resets it', async () => {
+        const user = await createUser(t, admin);
+        for (let i = 0; i < 5; i += 1) {
+          const res = await wrongLogin(t, user.username).set('X-Forwarded-For', `198.51.100.${i}`);
+          expectError(res, 401);
+        }
+        const locked = await t
+          .http()
+          .post('/api/auth/login')
+          .set('X-Forwarded-For', '198.51.100.77')
+          .send({ username: user.username, password: user.password });
+        expectError(locked, 429);
+      });
+
+      it('with TRUST_PROXY_HOPS=1, the address the proxy forwards is the one locked', async () => {
+        const user = await createUser(t, admin);
+        const proxied = await startApp({ ...t.env, TRUST_PROXY_HOPS: '1', LOG_LEVEL: 'silent' });
+        try {
+          for (let i = 0; i < 5; i += 1) {
+            const res = await wrongLogin(proxied, user.username).set(
+              'X-Forwarded-For',
+              '203.0.113.7',
+            );
+            expectError(res, 401);
+          }
+          const body = { username: user.username, password: user.password };
+          const locked = await proxied
+            .http()
+            .post('/api/auth/login')
+            .set('X-Forwarded-For', '203.0.113.7')
+            .send(body);
+          expectError(locked, 429);
+          const otherClient = await proxied
+            .http()
+            .post('/api/auth/login')
+            .set('X-Forwarded-For', '203.0.113.8')
+            .send(body);
+          expect(otherClient.status).toBe(200);
+        } finally {
+          await proxied.close();
+        }
+      });
     });
   });
 
@@ -329,6 +464,27 @@ describe('auth', () => {
       );
     });
 
+    it('refuses an expired refresh token', async () => {
+      const user = await createUser(t, admin);
+      const other = await login(t, user.username, user.password);
+      await t.app
+        .get(EntityManager)
+        .getConnection()
+        .execute(
+          `update refresh_token set expires_at = now() - interval '1 second' where token_hash = ?`,
+          [tokenDigest(user.refreshToken)],
+        );
+      expectError(
+        await t.http().post('/api/auth/refresh').send({ refreshToken: user.refreshToken }),
+        401,
+      );
+      // The other session, whose token did not expire, is unaffected.
+      expect(
+        (await t.http().post('/api/auth/refresh').send({ refreshToken: other.refreshToken }))
+          .status,
+      ).toBe(200);
+    });
+
     it('401 for an unknown token, 400 for a missing one', async () => {
       expectError(
         await t.http().post('/api/auth/refresh').send({ refreshToken: 'not-a-token' }),
@@ -414,6 +570,60 @@ describe('auth', () => {
       expect(
         (await t.http().post('/api/auth/refresh').send({ refreshToken: user.refreshToken })).status,
       ).toBe(200);
+    });
+
+    it('wrong current passwords count toward the login lockout of that username and address', async () => {
+      const user = await createUser(t, admin);
+      const change = (currentPassword: string) =>
+        t
+          .http()
+          .post('/api/auth/password')
+          .set(bearer(user))
+          .send({ currentPassword, newPassword: 'never-gets-set-123' });
+      const results = await Promise.all(Array.from({ length: 15 }, () => change('a-wrong-guess')));
+      const statuses = results.map((r) => r.status).sort();
+      expect(statuses.filter((s) => s === 400)).toHaveLength(5);
+      expect(statuses.filter((s) => s === 429)).toHaveLength(10);
+      for (const res of results.filter((r) => r.status === 400)) {
+        expectError(res, 400, ['currentPassword']);
+      }
+      // Even the right password is refused now, here and at the login form.
+      const right = await change(user.password);
+      expectError(right, 429);
+      expect(Number(right.headers['retry-after'])).toBeGreaterThan(0);
+      expectError(
+        await t
+          .http()
+          .post('/api/auth/login')
+          .send({ username: user.username, password: user.password }),
+        429,
+      );
+      // The password did not change.
+      expect((await t.http().get('/api/auth/me').set(bearer(user))).status).toBe(200);
+    });
+
+    it('failed logins count toward it too; a successful change resets the count', async () => {
+      const user = await createUser(t, admin);
+      for (let i = 0; i < 4; i += 1) {
+        await t
+          .http()
+          .post('/api/auth/login')
+          .send({ username: user.username, password: 'wrong-wrong-wrong' })
+          .expect(401);
+      }
+      await t
+        .http()
+        .post('/api/auth/password')
+        .set(bearer(user))
+        .send({ currentPassword: user.password, newPassword: 'changed-password-12' })
+        .expect(204);
+      for (let i = 0; i < 5; i += 1) {
+        await t
+          .http()
+          .post('/api/auth/login')
+          .send({ username: user.username, password: 'wrong-wrong-wrong' })
+          .expect(401);
+      }
     });
 
     it('validates the new password and needs a token', async () => {
