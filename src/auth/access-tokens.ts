@@ -6,6 +6,16 @@ import type { User } from '../users/user.entity';
 interface AccessClaims {
   sub: string;
   typ: 'access';
+  /** The user's credentials version at issue; a password change moves it on. */
+  ver: number;
+  iat: number;
+  exp: number;
+}
+
+/** What a valid access token says about its bearer. */
+export interface AccessTokenSubject {
+  userId: string;
+  credentialsVersion: number;
 }
 
 /** Short-lived HS256 access JWTs. Only the subject is trusted; role and status come from the database. */
@@ -21,7 +31,11 @@ export class AccessTokens {
   }
 
   sign(user: User): Promise<string> {
-    const claims: AccessClaims = { sub: user.id, typ: 'access' };
+    const claims: Pick<AccessClaims, 'sub' | 'typ' | 'ver'> = {
+      sub: user.id,
+      typ: 'access',
+      ver: user.credentialsVersion,
+    };
     return this.jwt.signAsync(claims, {
       secret: this.config.auth.jwtSecret,
       algorithm: 'HS256',
@@ -29,16 +43,25 @@ export class AccessTokens {
     });
   }
 
-  /** The user id of a valid token, or null for anything else (bad signature, expired, alg none…). */
-  async verify(token: string): Promise<string | null> {
+  /**
+   * The subject of a valid token, or null for anything else (bad signature,
+   * expired, alg none, or missing `exp`/`iat`: the library accepts a token
+   * without `exp` forever).
+   */
+  async verify(token: string): Promise<AccessTokenSubject | null> {
+    let claims: Partial<Record<keyof AccessClaims, unknown>>;
     try {
-      const claims = await this.jwt.verifyAsync<Partial<AccessClaims>>(token, {
+      claims = await this.jwt.verifyAsync(token, {
         secret: this.config.auth.jwtSecret,
         algorithms: ['HS256'],
       });
-      return claims.typ === 'access' && typeof claims.sub === 'string' ? claims.sub : null;
     } catch {
       return null;
     }
+    const { sub, typ, ver, iat, exp } = claims;
+    if (typ !== 'access' || typeof sub !== 'string') return null;
+    if (typeof ver !== 'number' || !Number.isInteger(ver)) return null;
+    if (typeof iat !== 'number' || typeof exp !== 'number') return null;
+    return { userId: sub, credentialsVersion: ver };
   }
 }

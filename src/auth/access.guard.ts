@@ -6,7 +6,8 @@ import { DomainError, ErrorCode } from '../common/errors/domain-error';
 import { UserRole } from '../users/user.entity';
 import { PrincipalResolver } from './principal-resolver';
 
-const BEARER = /^Bearer ([^\s]{1,2048})$/;
+// The scheme word is case-insensitive (RFC 9110 §11.1).
+const BEARER = /^Bearer +([^\s]{1,2048})$/i;
 
 /**
  * The one global guard: default-deny. A route is open only when it says

@@ -7,7 +7,8 @@ import { API_TOKEN_PREFIX, ApiTokensService } from './api-tokens.service';
 
 /**
  * Turns a bearer token into the caller. The user row is read on every
- * request, so disabling or demoting a user takes effect at once.
+ * request, so disabling or demoting a user, or changing its password, takes
+ * effect at once.
  */
 @Injectable()
 export class PrincipalResolver {
@@ -21,8 +22,11 @@ export class PrincipalResolver {
     if (token.startsWith(API_TOKEN_PREFIX)) {
       return toPrincipal(await this.apiTokens.resolve(token), 'api_token');
     }
-    const userId = await this.accessTokens.verify(token);
-    return userId ? toPrincipal(await this.users.findById(userId), 'jwt') : null;
+    const subject = await this.accessTokens.verify(token);
+    if (!subject) return null;
+    const user = await this.users.findById(subject.userId);
+    if (user && user.credentialsVersion !== subject.credentialsVersion) return null;
+    return toPrincipal(user, 'jwt');
   }
 }
 

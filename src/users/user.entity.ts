@@ -13,7 +13,7 @@ export enum UserRole {
     'create unique index "user_account_username_lower_unique" on "user_account" (lower("username"))',
 })
 export class User {
-  [OptionalProps]?: 'role' | 'disabled' | 'createdAt' | 'updatedAt';
+  [OptionalProps]?: 'role' | 'disabled' | 'credentialsVersion' | 'createdAt' | 'updatedAt';
 
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
@@ -29,6 +29,14 @@ export class User {
 
   @Property({ type: 'boolean' })
   disabled: boolean = false;
+
+  /**
+   * Moves on with every password change; access JWTs carry the version they
+   * were issued under, so older ones stop working. A counter, not a time:
+   * no clock granularity or skew between replicas to get wrong.
+   */
+  @Property({ type: 'integer' })
+  credentialsVersion: number = 0;
 
   @Property({ type: 'datetime', columnType: 'timestamptz' })
   createdAt: Date = new Date();

@@ -88,6 +88,7 @@ export class UsersService {
       if (body.disabled !== undefined) target.disabled = body.disabled;
       if (passwordHash) {
         target.passwordHash = passwordHash;
+        target.credentialsVersion += 1;
         await this.sessions.revokeAll(target.id, em);
       }
       if (body.disabled === true) await this.sessions.revokeAll(target.id, em);
@@ -132,7 +133,15 @@ export class UsersService {
     }
     const hash = await this.hasher.hash(newPassword);
     await this.em.transactional(async (em) => {
-      await em.nativeUpdate(User, { id: userId }, { passwordHash: hash, updatedAt: new Date() });
+      const target = await em.findOne(
+        User,
+        { id: userId },
+        { lockMode: LockMode.PESSIMISTIC_WRITE },
+      );
+      if (!target) throw DomainError.notFound('User');
+      target.passwordHash = hash;
+      // Access JWTs issued before this moment stop working (see User.credentialsVersion).
+      target.credentialsVersion += 1;
       await this.sessions.revokeAll(userId, em);
     });
     await this.recordChange(AuditAction.PasswordChange, userId, actor);

@@ -309,7 +309,11 @@ describe('auth', () => {
       const secret = t.config.auth.jwtSecret;
       const now = Math.floor(Date.now() / 1000);
       const [header, payload] = admin.accessToken.split('.');
-      const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as { sub: string };
+      const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as {
+        sub: string;
+        iat: number;
+        exp: number;
+      };
       const tampered = `${header}.${base64url({ ...claims, sub: '00000000-0000-4000-8000-000000000000' })}.${admin.accessToken.split('.')[2]}`;
       const expired = signJwt(
         { sub: claims.sub, typ: 'access', iat: now - 7200, exp: now - 3600 },
@@ -324,8 +328,33 @@ describe('auth', () => {
         { sub: claims.sub, typ: 'refresh', iat: now, exp: now + 600 },
         secret,
       );
+      // Correctly signed, but without the claims that bound its life.
+      const { exp: _exp, ...withoutExp } = claims;
+      const { iat: _iat, ...withoutIat } = claims;
+      const noExp = signJwt(withoutExp, secret);
+      const noIat = signJwt(withoutIat, secret);
+      expect(_exp).toEqual(expect.any(Number));
+      expect(_iat).toEqual(expect.any(Number));
+      // The same claims with both: accepted, so only the missing claim is refused above.
+      expect(
+        (
+          await t
+            .http()
+            .get('/api/auth/me')
+            .set(bearer(signJwt(claims, secret)))
+        ).status,
+      ).toBe(200);
       expectError(await t.http().get('/api/auth/me'), 401);
-      for (const token of ['garbage', tampered, expired, otherKey, algNone, wrongType]) {
+      for (const token of [
+        'garbage',
+        tampered,
+        expired,
+        otherKey,
+        algNone,
+        wrongType,
+        noExp,
+        noIat,
+      ]) {
         expectError(await t.http().get('/api/auth/me').set(bearer(token)), 401);
       }
       expectError(
@@ -336,6 +365,16 @@ describe('auth', () => {
       expectError(await t.http().get(`/api/auth/me?access_token=${admin.accessToken}`), 401);
       // The genuine token still works.
       expect((await t.http().get('/api/auth/me').set(bearer(admin))).status).toBe(200);
+    });
+
+    it('reads the scheme word in any case', async () => {
+      for (const scheme of ['bearer', 'BEARER', 'bEaReR']) {
+        const res = await t
+          .http()
+          .get('/api/auth/me')
+          .set('Authorization', `${scheme} ${admin.accessToken}`);
+        expect({ scheme, status: res.status }).toEqual({ scheme, status: 200 });
+      }
     });
 
     it('GET /api/auth/me answers the bare user', async () => {
@@ -569,6 +608,32 @@ describe('auth', () => {
       expectError(res, 400, ['currentPassword']);
       expect(
         (await t.http().post('/api/auth/refresh').send({ refreshToken: user.refreshToken })).status,
+      ).toBe(200);
+    });
+
+    it('access tokens issued before the change stop working; a session started right after works', async () => {
+      const user = await createUser(t, admin);
+      const second = await login(t, user.username, user.password);
+      const newPassword = 'password-after-change';
+      await t
+        .http()
+        .post('/api/auth/password')
+        .set(bearer(user))
+        .send({ currentPassword: user.password, newPassword })
+        .expect(204);
+      for (const session of [user, second]) {
+        expectError(await t.http().get('/api/auth/me').set(bearer(session)), 401);
+      }
+      // Within the same second as the change: no clock granularity to trip over.
+      const fresh = await login(t, user.username, newPassword);
+      expect((await t.http().get('/api/auth/me').set(bearer(fresh))).status).toBe(200);
+      const refreshed = await t
+        .http()
+        .post('/api/auth/refresh')
+        .send({ refreshToken: fresh.refreshToken })
+        .expect(200);
+      expect(
+        (await t.http().get('/api/auth/me').set(bearer(refreshed.body.accessToken))).status,
       ).toBe(200);
     });
 

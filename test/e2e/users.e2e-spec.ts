@@ -122,7 +122,7 @@ describe('users (admin)', () => {
     expectError(await t.http().get('/api/users/not-a-uuid').set(bearer(admin)), 400, ['id']);
   });
 
-  it('PATCH changes role and resets the password (revoking refresh tokens)', async () => {
+  it('PATCH changes role and resets the password (ending every session of the user)', async () => {
     const target = await createUser(t, admin);
     const res = await t
       .http()
@@ -135,7 +135,9 @@ describe('users (admin)', () => {
       await t.http().post('/api/auth/refresh').send({ refreshToken: target.refreshToken }),
       401,
     );
-    await login(t, target.username, 'reset-by-admin-1');
+    expectError(await t.http().get('/api/auth/me').set(bearer(target)), 401);
+    const fresh = await login(t, target.username, 'reset-by-admin-1');
+    expect((await t.http().get('/api/auth/me').set(bearer(fresh))).status).toBe(200);
     expectError(
       await t
         .http()
@@ -227,7 +229,20 @@ describe('users (admin)', () => {
 
   it('DELETE removes the user and its credentials', async () => {
     const target = await createUser(t, admin);
-    const token = await t.http().post('/api/auth/tokens').set(bearer(target)).send({ name: 'x' });
+    const token = await t
+      .http()
+      .post('/api/auth/tokens')
+      .set(bearer(target))
+      .send({ name: 'x' })
+      .expect(201);
+    expect(
+      (
+        await t
+          .http()
+          .get('/api/auth/me')
+          .set(bearer(token.body.token as string))
+      ).status,
+    ).toBe(200);
     expect((await t.http().delete(`/api/users/${target.userId}`).set(bearer(admin))).status).toBe(
       204,
     );
