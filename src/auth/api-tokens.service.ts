@@ -1,4 +1,4 @@
-import { EntityManager } from '@mikro-orm/postgresql';
+import { EntityManager, LockMode } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { AuditAction } from '../audit/audit-actions';
@@ -31,21 +31,29 @@ export class ApiTokensService {
     body: CreateApiTokenBody,
     actor: Actor,
   ): Promise<{ entity: ApiToken; token: string }> {
-    const live = await this.em.count(ApiToken, {
-      owner: principal.userId,
-      expiresAt: { $gt: new Date() },
-    });
-    if (live >= MAX_TOKENS_PER_USER) {
-      throw DomainError.conflict(`at most ${MAX_TOKENS_PER_USER} live API tokens per user`);
-    }
     const token = API_TOKEN_PREFIX + randomBytes(32).toString('base64url');
-    const entity = this.em.create(ApiToken, {
-      owner: this.em.getReference(User, principal.userId),
-      name: body.name,
-      tokenHash: tokenDigest(token),
-      expiresAt: new Date(Date.now() + (body.expiresInDays ?? API_TOKEN_DEFAULT_DAYS) * DAY_MS),
+    const entity = await this.em.transactional(async (em) => {
+      // The owner's row lock serialises creations, so count-then-insert cannot overshoot.
+      const owner = await em.findOne(
+        User,
+        { id: principal.userId },
+        { lockMode: LockMode.PESSIMISTIC_WRITE },
+      );
+      if (!owner) throw DomainError.notFound('User');
+      const live = await em.count(ApiToken, {
+        owner: principal.userId,
+        expiresAt: { $gt: new Date() },
+      });
+      if (live >= MAX_TOKENS_PER_USER) {
+        throw DomainError.conflict(`at most ${MAX_TOKENS_PER_USER} live API tokens per user`);
+      }
+      return em.create(ApiToken, {
+        owner,
+        name: body.name,
+        tokenHash: tokenDigest(token),
+        expiresAt: new Date(Date.now() + (body.expiresInDays ?? API_TOKEN_DEFAULT_DAYS) * DAY_MS),
+      });
     });
-    await this.em.flush();
     await this.audit.record({
       actorId: principal.userId,
       action: AuditAction.TokenCreate,

@@ -72,7 +72,8 @@ describe('personal API tokens', () => {
       .http()
       .post('/api/auth/tokens')
       .set(bearer(alice))
-      .send({ name: 'default' });
+      .send({ name: 'default' })
+      .expect(201);
     const days = (new Date(res.body.expiresAt).getTime() - Date.now()) / 86_400_000;
     expect(Math.round(days)).toBe(90);
     const cases: [object, string][] = [
@@ -93,8 +94,18 @@ describe('personal API tokens', () => {
   });
 
   it('DELETE revokes; another user’s token id answers 404 and keeps working', async () => {
-    const mine = await t.http().post('/api/auth/tokens').set(bearer(alice)).send({ name: 'temp' });
-    const theirs = await t.http().post('/api/auth/tokens').set(bearer(bob)).send({ name: 'keep' });
+    const mine = await t
+      .http()
+      .post('/api/auth/tokens')
+      .set(bearer(alice))
+      .send({ name: 'temp' })
+      .expect(201);
+    const theirs = await t
+      .http()
+      .post('/api/auth/tokens')
+      .set(bearer(bob))
+      .send({ name: 'keep' })
+      .expect(201);
     expectError(
       await t.http().delete(`/api/auth/tokens/${theirs.body.id}`).set(bearer(alice)),
       404,
@@ -109,7 +120,13 @@ describe('personal API tokens', () => {
   });
 
   it('an expired token is refused', async () => {
-    const res = await t.http().post('/api/auth/tokens').set(bearer(alice)).send({ name: 'short' });
+    const res = await t
+      .http()
+      .post('/api/auth/tokens')
+      .set(bearer(alice))
+      .send({ name: 'short' })
+      .expect(201);
+    expect((await t.http().get('/api/auth/me').set(bearer(res.body.token))).status).toBe(200);
     await sql(`update api_token set expires_at = now() - interval '1 second' where id = ?`, [
       res.body.id,
     ]);
@@ -117,29 +134,54 @@ describe('personal API tokens', () => {
   });
 
   it('records when a token was last used', async () => {
-    const res = await t.http().post('/api/auth/tokens').set(bearer(bob)).send({ name: 'used' });
+    const before = Date.now();
+    const res = await t
+      .http()
+      .post('/api/auth/tokens')
+      .set(bearer(bob))
+      .send({ name: 'used' })
+      .expect(201);
+    const listed = async () => {
+      const list = await t.http().get('/api/auth/tokens').set(bearer(bob)).expect(200);
+      return (list.body.items as { id: string; lastUsedAt: string | null }[]).find(
+        (i) => i.id === res.body.id,
+      );
+    };
+    expect(await listed()).toEqual(expect.objectContaining({ lastUsedAt: null }));
     await t.http().get('/api/auth/me').set(bearer(res.body.token)).expect(200);
-    const list = await t.http().get('/api/auth/tokens').set(bearer(bob));
-    const item = (list.body.items as { id: string; lastUsedAt: string | null }[]).find(
-      (i) => i.id === res.body.id,
-    );
-    expect(item?.lastUsedAt).not.toBeNull();
+    const item = await listed();
+    // Fails when the token is missing from the list, not only when the field is null.
+    expect(item).toEqual(expect.objectContaining({ lastUsedAt: expect.any(String) }));
+    expect(new Date(item?.lastUsedAt ?? 0).getTime()).toBeGreaterThanOrEqual(before - 1000);
   });
 
-  it('refuses more than 50 live tokens per user with 409', async () => {
+  it('refuses more than 50 live tokens per user with 409, even to 80 parallel creations', async () => {
     const carol = await createUser(t, admin);
-    for (let i = 0; i < 50; i += 1) {
-      await t
-        .http()
-        .post('/api/auth/tokens')
-        .set(bearer(carol))
-        .send({ name: `t${i}` })
-        .expect(201);
-    }
+    const results = await Promise.all(
+      Array.from({ length: 80 }, (_, i) =>
+        t
+          .http()
+          .post('/api/auth/tokens')
+          .set(bearer(carol))
+          .send({ name: `t${i}` }),
+      ),
+    );
+    const statuses = results.map((r) => r.status);
+    expect(statuses.filter((s) => s === 201)).toHaveLength(50);
+    for (const res of results.filter((r) => r.status !== 201)) expectError(res, 409);
     expectError(
       await t.http().post('/api/auth/tokens').set(bearer(carol)).send({ name: 'one-too-many' }),
       409,
     );
+    const list = await t.http().get('/api/auth/tokens').set(bearer(carol)).expect(200);
+    expect(list.body.total).toBe(50);
+    // An expired token does not count: its place is free again.
+    await sql(
+      `update api_token set expires_at = now() - interval '1 second'
+       where id = (select id from api_token where owner_id = ? limit 1)`,
+      [carol.userId],
+    );
+    await t.http().post('/api/auth/tokens').set(bearer(carol)).send({ name: 'again' }).expect(201);
   });
 
   it('401 without a token on every route', async () => {
