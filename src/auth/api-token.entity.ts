@@ -1,11 +1,22 @@
-import { Entity, ManyToOne, OptionalProps, PrimaryKey, Property, type Ref } from '@mikro-orm/core';
+import {
+  Entity,
+  Enum,
+  ManyToOne,
+  OptionalProps,
+  PrimaryKey,
+  Property,
+  type Ref,
+} from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
+import type { Scope } from '../common/auth/principal';
 import { User } from '../users/user.entity';
+
+export const API_TOKEN_SCOPES: readonly Scope[] = ['read', 'write'];
 
 /** A personal API token; only its SHA-256 digest is stored. */
 @Entity({ tableName: 'api_token' })
 export class ApiToken {
-  [OptionalProps]?: 'lastUsedAt' | 'createdAt';
+  [OptionalProps]?: 'scope' | 'lastUsedAt' | 'createdAt';
 
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
@@ -18,6 +29,9 @@ export class ApiToken {
 
   @Property({ type: 'string', length: 64, unique: true, hidden: true })
   tokenHash!: string;
+
+  @Enum({ items: [...API_TOKEN_SCOPES], nativeEnumName: 'api_token_scope' })
+  scope: Scope = 'write';
 
   @Property({ type: 'datetime', columnType: 'timestamptz' })
   expiresAt!: Date;

@@ -7,7 +7,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Actor } from '../common/auth/actor';
-import { Authenticated, OwnerScoped } from '../common/auth/access.decorators';
+import { Authenticated, OwnerScoped, SessionOnly } from '../common/auth/access.decorators';
 import { CurrentActor, CurrentPrincipal } from '../common/auth/current-principal.decorator';
 import type { Principal } from '../common/auth/principal';
 import { ApiErrors } from '../common/http/api-errors.decorator';
@@ -24,6 +24,7 @@ import { ApiTokensService } from './api-tokens.service';
 @ApiTags('auth')
 @Controller('api/auth/tokens')
 @Authenticated()
+@SessionOnly()
 @OwnerScoped()
 export class ApiTokensController {
   constructor(private readonly tokens: ApiTokensService) {}
@@ -36,7 +37,9 @@ export class ApiTokensController {
     @Query() query: PaginationQuery,
     @CurrentPrincipal() principal: Principal,
   ): Promise<Page<ApiTokenDto>> {
-    return mapPage(await this.tokens.list(principal, query), (item) => ApiTokenDto.from(item));
+    return mapPage(await this.tokens.list(principal.userId, query), (item) =>
+      ApiTokenDto.from(item),
+    );
   }
 
   @Post()
@@ -48,8 +51,8 @@ export class ApiTokensController {
     @CurrentPrincipal() principal: Principal,
     @CurrentActor() actor: Actor,
   ): Promise<CreatedApiTokenDto> {
-    const { entity, token } = await this.tokens.create(principal, body, actor);
-    return { id: entity.id, name: entity.name, token, expiresAt: entity.expiresAt };
+    const { entity, token } = await this.tokens.create(principal.userId, body, actor);
+    return CreatedApiTokenDto.from(entity, token);
   }
 
   @Delete(':id')
@@ -62,6 +65,6 @@ export class ApiTokensController {
     @CurrentPrincipal() principal: Principal,
     @CurrentActor() actor: Actor,
   ): Promise<void> {
-    await this.tokens.delete(principal, id, actor);
+    await this.tokens.delete(principal.userId, id, actor);
   }
 }

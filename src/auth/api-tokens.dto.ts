@@ -1,8 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsInt, Matches, Max, Min } from 'class-validator';
+import type { Scope } from '../common/auth/principal';
 import { Optional } from '../common/http/optional';
 import { PageDto } from '../common/pagination/pagination';
-import type { ApiToken } from './api-token.entity';
+import { API_TOKEN_SCOPES, type ApiToken } from './api-token.entity';
 
 export const API_TOKEN_MAX_DAYS = 365;
 export const API_TOKEN_DEFAULT_DAYS = 90;
@@ -20,11 +21,21 @@ export class CreateApiTokenBody {
   @Min(1)
   @Max(API_TOKEN_MAX_DAYS)
   expiresInDays?: number;
+
+  @ApiPropertyOptional({
+    enum: API_TOKEN_SCOPES,
+    default: 'write',
+    description: '`read` allows GET and HEAD only',
+  })
+  @Optional()
+  @IsIn(API_TOKEN_SCOPES)
+  scope?: Scope;
 }
 
 export class ApiTokenDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty() name!: string;
+  @ApiProperty({ enum: API_TOKEN_SCOPES }) scope!: Scope;
   @ApiProperty() expiresAt!: Date;
   @ApiProperty({ type: Date, nullable: true }) lastUsedAt!: Date | null;
   @ApiProperty() createdAt!: Date;
@@ -33,6 +44,7 @@ export class ApiTokenDto {
     return {
       id: token.id,
       name: token.name,
+      scope: token.scope,
       expiresAt: token.expiresAt,
       lastUsedAt: token.lastUsedAt,
       createdAt: token.createdAt,
@@ -43,8 +55,19 @@ export class ApiTokenDto {
 export class CreatedApiTokenDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty() name!: string;
+  @ApiProperty({ enum: API_TOKEN_SCOPES }) scope!: Scope;
   @ApiProperty({ description: 'Shown once; only its digest is stored' }) token!: string;
   @ApiProperty() expiresAt!: Date;
+
+  static from(entity: ApiToken, token: string): CreatedApiTokenDto {
+    return {
+      id: entity.id,
+      name: entity.name,
+      scope: entity.scope,
+      token,
+      expiresAt: entity.expiresAt,
+    };
+  }
 }
 
 export class ApiTokenPage extends PageDto(ApiTokenDto, 'ApiTokenPage') {}

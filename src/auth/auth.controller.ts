@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Actor } from '../common/auth/actor';
-import { Authenticated, Public } from '../common/auth/access.decorators';
+import { Authenticated, Public, SessionOnly } from '../common/auth/access.decorators';
 import { CurrentActor, CurrentPrincipal } from '../common/auth/current-principal.decorator';
 import type { Principal } from '../common/auth/principal';
 import { ApiErrors } from '../common/http/api-errors.decorator';
@@ -62,6 +62,7 @@ export class AuthController {
 
   @Post('password')
   @Authenticated()
+  @SessionOnly()
   @HttpCode(204)
   @ApiOperation({
     summary:

@@ -11,10 +11,11 @@ import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { LoginThrottle } from './login-throttle';
 import { PrincipalResolver } from './principal-resolver';
+import { UserTokensController } from './user-tokens.controller';
 
 @Module({
   imports: [JwtModule.register({}), UsersModule, SessionsModule],
-  controllers: [AuthController, ApiTokensController],
+  controllers: [AuthController, ApiTokensController, UserTokensController],
   providers: [
     AuthService,
     AccessTokens,

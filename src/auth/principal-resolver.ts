@@ -20,17 +20,23 @@ export class PrincipalResolver {
 
   async resolve(token: string): Promise<Principal | null> {
     if (token.startsWith(API_TOKEN_PREFIX)) {
-      return toPrincipal(await this.apiTokens.resolve(token), 'api_token');
+      const resolved = await this.apiTokens.resolve(token);
+      if (!resolved || resolved.owner.disabled) return null;
+      return principalOf(resolved.owner, 'api_token', resolved.scope);
     }
     const subject = await this.accessTokens.verify(token);
     if (!subject) return null;
     const user = await this.users.findById(subject.userId);
-    if (user && user.credentialsVersion !== subject.credentialsVersion) return null;
-    return toPrincipal(user, 'jwt');
+    if (!user || user.disabled) return null;
+    if (user.credentialsVersion !== subject.credentialsVersion) return null;
+    return principalOf(user, 'jwt', 'write');
   }
 }
 
-function toPrincipal(user: User | null, authMethod: Principal['authMethod']): Principal | null {
-  if (!user || user.disabled) return null;
-  return { userId: user.id, username: user.username, role: user.role, authMethod };
+function principalOf(
+  user: User,
+  authMethod: Principal['authMethod'],
+  scope: Principal['scope'],
+): Principal {
+  return { userId: user.id, username: user.username, role: user.role, authMethod, scope };
 }

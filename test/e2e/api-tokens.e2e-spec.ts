@@ -3,6 +3,8 @@ import { expectError } from '../support/expectations';
 import { startFreshApp, type TestApp } from '../support/test-app';
 import { bearer, createUser, loginAdmin, type Session } from '../support/users';
 
+const MISSING_ID = '00000000-0000-4000-8000-000000000000';
+
 describe('personal API tokens', () => {
   let t: TestApp;
   let admin: Session;
@@ -30,6 +32,7 @@ describe('personal API tokens', () => {
     expect(res.body).toEqual({
       id: expect.any(String),
       name: 'ci',
+      scope: 'write',
       token: expect.stringMatching(/^prx_/),
       expiresAt: expect.any(String),
     });
@@ -60,6 +63,7 @@ describe('personal API tokens', () => {
         'id',
         'lastUsedAt',
         'name',
+        'scope',
       ]);
       expect(item.name).not.toBe('bob-token');
     }
@@ -182,6 +186,216 @@ describe('personal API tokens', () => {
       [carol.userId],
     );
     await t.http().post('/api/auth/tokens').set(bearer(carol)).send({ name: 'again' }).expect(201);
+  });
+
+  const createToken = async (
+    owner: Session,
+    body: object,
+  ): Promise<{ id: string; token: string }> => {
+    const res = await t.http().post('/api/auth/tokens').set(bearer(owner)).send(body).expect(201);
+    return res.body as { id: string; token: string };
+  };
+
+  describe('scopes', () => {
+    it('a read token is shown and listed with its scope', async () => {
+      const created = await t
+        .http()
+        .post('/api/auth/tokens')
+        .set(bearer(alice))
+        .send({ name: 'reader', scope: 'read' })
+        .expect(201);
+      expect(created.body.scope).toBe('read');
+      const list = await t.http().get('/api/auth/tokens?perPage=100').set(bearer(alice));
+      const item = (list.body.items as { id: string; scope: string }[]).find(
+        (i) => i.id === created.body.id,
+      );
+      expect(item).toEqual(expect.objectContaining({ scope: 'read' }));
+    });
+
+    it('a read token may GET and HEAD, and gets 403 for a write', async () => {
+      const { token } = await createToken(admin, { name: 'admin-reader', scope: 'read' });
+      expect((await t.http().get('/api/auth/me').set(bearer(token))).status).toBe(200);
+      expect((await t.http().head('/api/auth/me').set(bearer(token))).status).toBe(200);
+      expect((await t.http().get('/api/users').set(bearer(token))).status).toBe(200);
+      expectError(
+        await t
+          .http()
+          .post('/api/users')
+          .set(bearer(token))
+          .send({ username: 'via-read-token', password: 'long-enough-pass', role: 'admin' }),
+        403,
+      );
+      expectError(
+        await t
+          .http()
+          .patch(`/api/users/${bob.userId}`)
+          .set(bearer(token))
+          .send({ disabled: true }),
+        403,
+      );
+      expectError(
+        await t
+          .http()
+          .post('/api/auth/logout')
+          .set(bearer(token))
+          .send({ refreshToken: admin.refreshToken }),
+        403,
+      );
+      // Nothing happened.
+      const users = await t.http().get('/api/users?perPage=100').set(bearer(admin)).expect(200);
+      const names = (users.body.items as { username: string; disabled: boolean }[]).map(
+        (u) => u.username,
+      );
+      expect(names).not.toContain('via-read-token');
+      expect(
+        (await t.http().get(`/api/users/${bob.userId}`).set(bearer(admin))).body.disabled,
+      ).toBe(false);
+    });
+
+    it('a write token may write', async () => {
+      const { token } = await createToken(admin, { name: 'admin-writer' });
+      const res = await t
+        .http()
+        .patch(`/api/users/${bob.userId}`)
+        .set(bearer(token))
+        .send({ role: 'user' });
+      expect(res.status).toBe(200);
+    });
+
+    it('no API token may manage tokens or change the password: only a login session', async () => {
+      const write = await createToken(alice, { name: 'w', scope: 'write' });
+      const read = await createToken(alice, { name: 'r', scope: 'read' });
+      for (const { token } of [write, read]) {
+        expectError(await t.http().get('/api/auth/tokens').set(bearer(token)), 403);
+        expectError(
+          await t
+            .http()
+            .post('/api/auth/tokens')
+            .set(bearer(token))
+            .send({ name: 'renewed', expiresInDays: 365 }),
+          403,
+        );
+        expectError(await t.http().delete(`/api/auth/tokens/${write.id}`).set(bearer(token)), 403);
+        expectError(
+          await t
+            .http()
+            .post('/api/auth/password')
+            .set(bearer(token))
+            .send({ currentPassword: alice.password, newPassword: 'taken-over-password' }),
+          403,
+        );
+      }
+      // Both still exist and work; the password is unchanged.
+      for (const { token } of [write, read]) {
+        expect((await t.http().get('/api/auth/me').set(bearer(token))).status).toBe(200);
+      }
+      const list = await t.http().get('/api/auth/tokens?perPage=100').set(bearer(alice));
+      expect((list.body.items as { name: string }[]).map((i) => i.name)).not.toContain('renewed');
+      await t
+        .http()
+        .post('/api/auth/login')
+        .send({ username: alice.username, password: alice.password })
+        .expect(200);
+    });
+  });
+
+  describe('an admin and any user’s tokens', () => {
+    it('lists them without secrets, paginated', async () => {
+      const dave = await createUser(t, admin);
+      const made = [
+        await createToken(dave, { name: 'one' }),
+        await createToken(dave, { name: 'two', scope: 'read' }),
+      ];
+      const res = await t
+        .http()
+        .get(`/api/users/${dave.userId}/tokens?perPage=1`)
+        .set(bearer(admin));
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ total: 2, page: 1, perPage: 1 });
+      expect(res.body.items).toHaveLength(1);
+      const all = await t.http().get(`/api/users/${dave.userId}/tokens`).set(bearer(admin));
+      expect(all.status).toBe(200);
+      expect((all.body.items as { id: string }[]).map((i) => i.id).sort()).toEqual(
+        made.map((m) => m.id).sort(),
+      );
+      for (const item of all.body.items as Record<string, unknown>[]) {
+        expect(Object.keys(item).sort()).toEqual([
+          'createdAt',
+          'expiresAt',
+          'id',
+          'lastUsedAt',
+          'name',
+          'scope',
+        ]);
+      }
+      for (const { token } of made) expect(JSON.stringify(all.body)).not.toContain(token);
+      expectError(
+        await t.http().get(`/api/users/${dave.userId}/tokens?perPage=101`).set(bearer(admin)),
+        400,
+      );
+      expectError(await t.http().get(`/api/users/${MISSING_ID}/tokens`).set(bearer(admin)), 404);
+      expectError(await t.http().get('/api/users/nope/tokens').set(bearer(admin)), 400, ['id']);
+    });
+
+    it('revokes one (audited); unknown or foreign ids answer 404', async () => {
+      const erin = await createUser(t, admin);
+      const victim = await createToken(erin, { name: 'leaked' });
+      const kept = await createToken(erin, { name: 'kept' });
+      const bobs = await createToken(bob, { name: 'bobs' });
+      expectError(
+        await t.http().delete(`/api/users/${erin.userId}/tokens/${bobs.id}`).set(bearer(admin)),
+        404,
+      );
+      expectError(
+        await t.http().delete(`/api/users/${erin.userId}/tokens/${MISSING_ID}`).set(bearer(admin)),
+        404,
+      );
+      expectError(
+        await t.http().delete(`/api/users/${erin.userId}/tokens/x`).set(bearer(admin)),
+        400,
+        ['tokenId'],
+      );
+      expect((await t.http().get('/api/auth/me').set(bearer(bobs.token))).status).toBe(200);
+      const res = await t
+        .http()
+        .delete(`/api/users/${erin.userId}/tokens/${victim.id}`)
+        .set(bearer(admin));
+      expect(res.status).toBe(204);
+      expectError(await t.http().get('/api/auth/me').set(bearer(victim.token)), 401);
+      expect((await t.http().get('/api/auth/me').set(bearer(kept.token))).status).toBe(200);
+      expectError(
+        await t.http().delete(`/api/users/${erin.userId}/tokens/${victim.id}`).set(bearer(admin)),
+        404,
+      );
+      const audit = await t
+        .http()
+        .get('/api/audit?action=token.delete&perPage=100')
+        .set(bearer(admin))
+        .expect(200);
+      expect(audit.body.items).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            actorId: admin.userId,
+            resourceType: 'api_token',
+            resourceId: victim.id,
+            outcome: 'success',
+          }),
+        ]),
+      );
+    });
+
+    it('403 for a plain user, 401 without a token', async () => {
+      const { id } = await createToken(bob, { name: 'target' });
+      const routes: ['get' | 'delete', string][] = [
+        ['get', `/api/users/${bob.userId}/tokens`],
+        ['delete', `/api/users/${bob.userId}/tokens/${id}`],
+      ];
+      for (const [method, path] of routes) {
+        expectError(await t.http()[method](path), 401);
+        expectError(await t.http()[method](path).set(bearer(alice)), 403);
+        expectError(await t.http()[method](path).set(bearer(bob)), 403);
+      }
+    });
   });
 
   it('401 without a token on every route', async () => {

@@ -1,7 +1,11 @@
 import { PATH_METADATA, METHOD_METADATA } from '@nestjs/common/constants';
 import { RequestMethod } from '@nestjs/common';
 import { DiscoveryService, Reflector } from '@nestjs/core';
-import { ACCESS_KEY, OWNER_SCOPED_KEY } from '../../src/common/auth/access.decorators';
+import {
+  ACCESS_KEY,
+  OWNER_SCOPED_KEY,
+  SESSION_ONLY_KEY,
+} from '../../src/common/auth/access.decorators';
 import { startFreshApp, type TestApp } from '../support/test-app';
 import { bearer, createUser, loginAdmin, type Session } from '../support/users';
 
@@ -10,6 +14,7 @@ interface Route {
   path: string;
   access: string;
   ownerScoped: boolean;
+  sessionOnly: boolean;
 }
 
 /** Every handler of every controller, with what it declares about who may call it. */
@@ -34,6 +39,7 @@ function collectRoutes(t: TestApp): Route[] {
         path: `/${[prefix, sub].filter((p) => p && p !== '/').join('/')}`.replace(/\/+/g, '/'),
         access: reflector.getAllAndOverride<string>(ACCESS_KEY, targets) ?? 'user (default)',
         ownerScoped: reflector.getAllAndOverride<boolean>(OWNER_SCOPED_KEY, targets) ?? false,
+        sessionOnly: reflector.getAllAndOverride<boolean>(SESSION_ONLY_KEY, targets) ?? false,
       });
     }
   }
@@ -59,7 +65,10 @@ describe('route permissions', () => {
 
   it('matches the reviewed snapshot: a new or changed route must be looked at', () => {
     expect(
-      routes.map((r) => `${r.method} ${r.path} ${r.access}${r.ownerScoped ? ' owner-scoped' : ''}`),
+      routes.map(
+        (r) =>
+          `${r.method} ${r.path} ${r.access}${r.ownerScoped ? ' owner-scoped' : ''}${r.sessionOnly ? ' session-only' : ''}`,
+      ),
     ).toMatchSnapshot();
   });
 
@@ -86,6 +95,55 @@ describe('route permissions', () => {
         .http()
         [route.method.toLowerCase() as 'get'](concrete(route.path))
         .set(bearer(user))
+        .send({});
+      expect({ route: `${route.method} ${route.path}`, status: res.status }).toEqual({
+        route: `${route.method} ${route.path}`,
+        status: 403,
+      });
+    }
+  });
+
+  it('a read-scoped API token gets 403 on every route that does not only read', async () => {
+    const created = await t
+      .http()
+      .post('/api/auth/tokens')
+      .set(bearer(admin))
+      .send({ name: 'read-everything', scope: 'read' })
+      .expect(201);
+    const writes = routes.filter((r) => r.access !== 'public' && r.method !== 'GET');
+    expect(writes.length).toBeGreaterThan(10);
+    for (const route of writes) {
+      const res = await t
+        .http()
+        [route.method.toLowerCase() as 'get'](concrete(route.path))
+        .set(bearer(created.body.token as string))
+        .send({});
+      expect({ route: `${route.method} ${route.path}`, status: res.status }).toEqual({
+        route: `${route.method} ${route.path}`,
+        status: 403,
+      });
+    }
+  });
+
+  it('no API token, even a write-scoped admin one, passes a session-only route', async () => {
+    const created = await t
+      .http()
+      .post('/api/auth/tokens')
+      .set(bearer(admin))
+      .send({ name: 'write-everything', scope: 'write' })
+      .expect(201);
+    const sessionOnly = routes.filter((r) => r.sessionOnly);
+    expect(sessionOnly.map((r) => `${r.method} ${r.path}`).sort()).toEqual([
+      'DELETE /api/auth/tokens/:id',
+      'GET /api/auth/tokens',
+      'POST /api/auth/password',
+      'POST /api/auth/tokens',
+    ]);
+    for (const route of sessionOnly) {
+      const res = await t
+        .http()
+        [route.method.toLowerCase() as 'get'](concrete(route.path))
+        .set(bearer(created.body.token as string))
         .send({});
       expect({ route: `${route.method} ${route.path}`, status: res.status }).toEqual({
         route: `${route.method} ${route.path}`,

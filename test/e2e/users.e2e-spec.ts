@@ -23,6 +23,8 @@ describe('users (admin)', () => {
       ['get', `/api/users/${admin.userId}`],
       ['patch', `/api/users/${admin.userId}`],
       ['delete', `/api/users/${admin.userId}`],
+      ['get', `/api/users/${admin.userId}/tokens`],
+      ['delete', `/api/users/${admin.userId}/tokens/${MISSING_ID}`],
     ];
     for (const [method, path] of routes) {
       const anon = await t.http()[method as 'get'](path).send({});

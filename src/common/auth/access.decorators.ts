@@ -5,6 +5,7 @@ import { ErrorEnvelope } from '../errors/error-envelope';
 export type AccessLevel = 'public' | 'user' | 'admin';
 export const ACCESS_KEY = 'proximity:access';
 export const OWNER_SCOPED_KEY = 'proximity:owner-scoped';
+export const SESSION_ONLY_KEY = 'proximity:session-only';
 
 /** No authentication: the route is open to anyone (login, catalog, probes). */
 export const Public = (): MethodDecorator & ClassDecorator =>
@@ -33,3 +34,14 @@ export const AdminOnly = (): MethodDecorator & ClassDecorator =>
  */
 export const OwnerScoped = (): MethodDecorator & ClassDecorator =>
   SetMetadata(OWNER_SCOPED_KEY, true);
+
+/**
+ * Only a login session (access JWT) may call the route; a personal API token
+ * gets 403. For what lets a credential outlive itself: creating tokens,
+ * changing the password.
+ */
+export const SessionOnly = (): MethodDecorator & ClassDecorator =>
+  applyDecorators(
+    SetMetadata(SESSION_ONLY_KEY, true),
+    ApiForbiddenResponse({ type: ErrorEnvelope, description: 'Not with a personal API token' }),
+  );
