@@ -2,18 +2,18 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { SwaggerModule } from '@nestjs/swagger';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { json, type NextFunction, type Request, type Response } from 'express';
+import type { NextFunction, Request, Response } from 'express';
 import { Logger, PinoLogger } from 'nestjs-pino';
 import { AppModule, type AppModuleOptions } from './app.module';
 import { DomainError } from './common/errors/domain-error';
 import { sendError } from './common/errors/http-error.filter';
+import { jsonBodyParser, requestBodyErrorOf } from './common/http/json-body';
 import { assignRequestId } from './common/http/request-id';
 import { securityHeaders } from './common/http/security-headers';
 import type { AppConfig } from './config/app-config';
 import { HttpMetricsMiddleware } from './metrics/http-metrics.middleware';
 import { buildOpenApiDocument } from './openapi';
 
-export const BODY_LIMIT = '256kb';
 const WORKER_ROUTES = /^\/(health\/|metrics(\/|$|\?))/;
 
 /** Builds the whole application the same way for production, the CLI and the tests. */
@@ -57,11 +57,11 @@ async function configureHttp(app: NestExpressApplication, config: AppConfig): Pr
       sendError(DomainError.notFound('Route'), req, res, errorLogger);
     });
   }
-  app.use(json({ limit: BODY_LIMIT }));
+  app.use(jsonBodyParser());
   // Body-parser failures happen before Nest's filters; answer them in the same envelope.
   app.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(err);
-    sendError(err, req, res, errorLogger);
+    sendError(requestBodyErrorOf(err), req, res, errorLogger);
   });
   if (config.runsApi) mountApiDocs(app);
 }

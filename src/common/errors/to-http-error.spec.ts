@@ -4,6 +4,7 @@ import {
   NotFoundException,
 } from '@nestjs/common';
 import { DomainError, ErrorCode } from './domain-error';
+import { RequestBodyError } from './request-body-error';
 import { toHttpError } from './to-http-error';
 
 describe('toHttpError', () => {
@@ -55,10 +56,11 @@ describe('toHttpError', () => {
     }
   });
 
-  it('maps body-parser failures to 400 and 413', () => {
-    expect(toHttpError({ type: 'entity.parse.failed', status: 400 })).toMatchObject({
-      status: 400,
+  it('answers request-body errors with their own status and wording', () => {
+    expect(toHttpError(new RequestBodyError(413, 'Request body is too large'))).toEqual({
+      status: 413,
+      message: 'Request body is too large',
+      unexpected: false,
     });
-    expect(toHttpError({ type: 'entity.too.large', status: 413 })).toMatchObject({ status: 413 });
   });
 });

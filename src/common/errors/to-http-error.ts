@@ -6,6 +6,7 @@ import {
 import { SecretDecryptionError } from '../../crypto/keyring';
 import { DomainError, FieldError, httpStatusOf } from './domain-error';
 import { GENERIC_SERVER_ERROR } from './error-envelope';
+import { RequestBodyError } from './request-body-error';
 
 export interface HttpError {
   status: number;
@@ -14,20 +15,6 @@ export interface HttpError {
   retryAfterSeconds?: number;
   /** True when the error is a bug or an outage: log it in full at error level. */
   unexpected: boolean;
-}
-
-interface BodyParserError {
-  type: string;
-  status: number;
-}
-
-function isBodyParserError(err: unknown): err is BodyParserError {
-  return (
-    typeof err === 'object' &&
-    err !== null &&
-    typeof (err as BodyParserError).type === 'string' &&
-    typeof (err as BodyParserError).status === 'number'
-  );
 }
 
 function messageOfHttpException(ex: HttpException): string {
@@ -68,14 +55,8 @@ export function toHttpError(err: unknown): HttpError {
   if (err instanceof ForeignKeyConstraintViolationException) {
     return { status: 409, message: 'Still referenced by other resources', unexpected: false };
   }
-  if (isBodyParserError(err) && err.status >= 400 && err.status < 500) {
-    if (err.type === 'entity.too.large') {
-      return { status: 413, message: 'Request body is too large', unexpected: false };
-    }
-    if (err.type === 'entity.parse.failed') {
-      return { status: 400, message: 'Request body is not valid JSON', unexpected: false };
-    }
-    return { status: err.status, message: 'Request body could not be read', unexpected: false };
+  if (err instanceof RequestBodyError) {
+    return { status: err.status, message: err.message, unexpected: false };
   }
   return { status: 500, message: GENERIC_SERVER_ERROR, unexpected: true };
 }
