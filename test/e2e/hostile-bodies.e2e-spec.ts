@@ -163,4 +163,39 @@ describe('hostile request bodies', () => {
       });
     });
   });
+
+  describe('the body as a whole', () => {
+    it('answers 400 "must be a JSON object" to null, arrays and scalars on every route with a body', async () => {
+      for (const route of routes.withBody) {
+        for (const raw of ['null', '[]', '[{}]', '"text"', '42', 'true']) {
+          const body = expectError(await send(route, raw, admin), 400);
+          expect({ route: route.path, raw, message: body.message }).toEqual({
+            route: route.path,
+            raw,
+            message: 'Request body must be a JSON object',
+          });
+        }
+      }
+    });
+
+    it('answers 400 "must be a JSON object" when a body is missing or not JSON', async () => {
+      for (const route of routes.withBody) {
+        const missing = await t.http()[route.method](route.path).set(bearer(admin));
+        expect({ route: route.path, message: expectError(missing, 400).message }).toEqual({
+          route: route.path,
+          message: 'Request body must be a JSON object',
+        });
+        const text = await t
+          .http()
+          [route.method](route.path)
+          .set(bearer(admin))
+          .set('Content-Type', 'text/plain')
+          .send('username=admin');
+        expect({ route: route.path, message: expectError(text, 400).message }).toEqual({
+          route: route.path,
+          message: 'Request body must be a JSON object',
+        });
+      }
+    });
+  });
 });
