@@ -1,9 +1,19 @@
-import { detailsOf, discoverRoutes, type ApiRoutes, type Route } from '../support/api-routes';
+import {
+  bodyWith,
+  detailsOf,
+  discoverRoutes,
+  queryParams,
+  type ApiRoutes,
+  type Route,
+} from '../support/api-routes';
 import { expectError } from '../support/expectations';
 import { startFreshApp, type TestApp } from '../support/test-app';
 import { bearer, loginAdmin, type Session } from '../support/users';
 
 /** Hostile keys and values in bodies and queries, on every route that takes them. */
+
+/** Fields that legitimately hold line breaks (PEM documents, keys); marked in their DTO. */
+const MULTILINE_FIELDS = new Set(['caCert', 'sshPrivateKey']);
 
 describe('hostile fields', () => {
   let t: TestApp;
@@ -62,6 +72,70 @@ describe('hostile fields', () => {
           expectError(res, 400, [key]);
         }
       }
+    });
+  });
+
+  describe('control characters', () => {
+    const FORBIDDEN_EVERYWHERE = ['\u0000', '\u0007', '\u001b', '\u007f', '\u0085'];
+    const LINE_BREAKS = ['\n', '\r', '\t'];
+
+    it('refuses them in every string field of every body (line breaks only where marked)', async () => {
+      let checked = 0;
+      for (const route of routes.withBody) {
+        for (const { path, inArray } of routes.stringFields(routes.bodySchema(route))) {
+          const field = path.join('.');
+          const leaf = path[path.length - 1];
+          const multiline = MULTILINE_FIELDS.has(leaf);
+          const refused = multiline
+            ? FORBIDDEN_EVERYWHERE
+            : [...FORBIDDEN_EVERYWHERE, ...LINE_BREAKS];
+          for (const char of refused) {
+            const text = `ab${char}cd`;
+            const res = await send(route, bodyWith(path, inArray ? [text] : text));
+            expect({
+              route: route.path,
+              char,
+              status: res.status,
+              details: detailsOf(res),
+            }).toEqual({
+              route: route.path,
+              char,
+              status: 400,
+              details: expect.arrayContaining([
+                {
+                  field,
+                  message: multiline
+                    ? `${leaf} must not contain control characters other than tabs and line breaks`
+                    : `${leaf} must not contain control characters`,
+                },
+              ]),
+            });
+            checked += 1;
+          }
+          if (multiline) {
+            const res = await send(route, bodyWith(path, 'line one\r\n\tline two\n'));
+            expect(detailsOf(res).map((d) => d.field)).not.toContain(field);
+          }
+        }
+      }
+      expect(checked).toBeGreaterThan(100);
+    });
+
+    it('refuses them in the string query parameters of every list route', async () => {
+      for (const route of routes.lists) {
+        for (const name of queryParams(route, ['string'])) {
+          const res = await t.http().get(`${route.path}?${name}=a%00b`).set(bearer(admin));
+          expectError(res, 400, [name]);
+        }
+      }
+    });
+
+    it('a NUL in a login username is a 400, not a database error', async () => {
+      const res = await t
+        .http()
+        .post('/api/auth/login')
+        .send({ username: 'adm\u0000in', password: 'whatever-password' });
+      expectError(res, 400, ['username']);
     });
   });
 });

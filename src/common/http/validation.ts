@@ -1,6 +1,7 @@
 import { type ArgumentMetadata, ValidationPipe } from '@nestjs/common';
-import type { ValidationError } from 'class-validator';
+import type { ValidationError, ValidatorOptions } from 'class-validator';
 import { DomainError, ErrorCode, type FieldError } from '../errors/domain-error';
+import { controlCharacterErrors } from './control-characters';
 import { NOT_AN_OBJECT } from './json-shape';
 import { reservedKeyErrors } from './reserved-keys';
 
@@ -12,10 +13,21 @@ function flatten(errors: ValidationError[], prefix = ''): FieldError[] {
   });
 }
 
+/** Carries our own findings out of validate(), next to class-validator's errors. */
+class ValidatedObjectError extends Error {
+  constructor(
+    readonly errors: ValidationError[],
+    readonly controlCharacters: FieldError[],
+  ) {
+    super('validation failed');
+  }
+}
+
 /**
  * Nest's ValidationPipe (whitelist, forbid unknown keys, transform) plus what
- * it does not do: the body must be an object, and prototype keys are refused
- * rather than silently deleted.
+ * it does not do: the body must be an object, prototype keys are refused
+ * rather than silently deleted, and control characters are refused in every
+ * string unless its field is marked @MultilineText().
  */
 export class ApiValidationPipe extends ValidationPipe {
   constructor() {
@@ -37,15 +49,29 @@ export class ApiValidationPipe extends ValidationPipe {
       throw new DomainError(ErrorCode.InvalidInput, NOT_AN_OBJECT);
     }
     const reserved = reservedKeyErrors(value);
-    let result: unknown;
     try {
-      result = await super.transform(value, metadata);
+      const result: unknown = await super.transform(value, metadata);
+      if (reserved.length > 0) throw DomainError.invalidFields(reserved);
+      return result;
     } catch (err) {
-      if (reserved.length === 0 || !(err instanceof DomainError)) throw err;
-      throw DomainError.invalidFields([...reserved, ...(err.details ?? [])]);
+      if (!(err instanceof ValidatedObjectError)) throw err;
+      // Ours first: for a field with a control character that is its message.
+      const found = [...reserved, ...err.controlCharacters, ...flatten(err.errors)];
+      const seen = new Set<string>();
+      throw DomainError.invalidFields(found.filter((e) => !seen.has(e.field) && seen.add(e.field)));
     }
-    if (reserved.length > 0) throw DomainError.invalidFields(reserved);
-    return result;
+  }
+
+  protected override async validate(
+    object: object,
+    options?: ValidatorOptions,
+  ): Promise<ValidationError[]> {
+    const errors = await super.validate(object, options);
+    const controlCharacters = controlCharacterErrors(object);
+    if (errors.length > 0 || controlCharacters.length > 0) {
+      throw new ValidatedObjectError(errors, controlCharacters);
+    }
+    return errors;
   }
 }
 

@@ -10,6 +10,7 @@ import {
   Min,
   MinLength,
 } from 'class-validator';
+import { MultilineText } from '../../common/http/control-characters';
 import { Optional } from '../../common/http/optional';
 import { PageDto, PaginationQuery } from '../../common/pagination/pagination';
 import type { ProxmoxHost } from './proxmox-host.entity';
@@ -96,6 +97,7 @@ export class CreateHostBody {
   @Optional()
   @IsString()
   @MaxLength(MAX_PEM)
+  @MultilineText()
   caCert?: string;
 
   @ApiPropertyOptional({ default: false, description: 'Skip TLS verification: explicit opt-in' })
@@ -124,6 +126,7 @@ export class CreateHostBody {
   @Optional()
   @IsString()
   @MaxLength(MAX_PEM)
+  @MultilineText()
   sshPrivateKey?: string;
 
   @ApiPropertyOptional({ writeOnly: true })
