@@ -138,4 +138,39 @@ describe('hostile fields', () => {
       expectError(res, 400, ['username']);
     });
   });
+
+  describe('validation messages', () => {
+    it('says "<field> is required" once per missing field on every route with a body', async () => {
+      for (const route of routes.withBody) {
+        const required = routes.bodySchema(route).required ?? [];
+        if (required.length === 0) continue;
+        const res = await send(route, '{}');
+        expect({ route: route.path, details: detailsOf(res) }).toEqual({
+          route: route.path,
+          details: required.map((field) => ({ field, message: `${field} is required` })),
+        });
+      }
+    });
+
+    it('gives one message per field: the first rule that fails', async () => {
+      const login = await t.http().post('/api/auth/login').send({ username: 42, password: '' });
+      expect(detailsOf(login)).toEqual([
+        { field: 'username', message: 'username must be a string' },
+        { field: 'password', message: 'password must be longer than or equal to 1 characters' },
+      ]);
+      const settings = await t
+        .http()
+        .put('/api/settings')
+        .set(bearer(admin))
+        .send({
+          defaults: { cores: 'many', memoryMb: 64, diskGb: 1, swapMb: 0 },
+          limits: { maxCores: 1, maxMemoryMb: 128, maxDiskGb: 1, maxAppsPerUser: 1 },
+          network: { ipMode: 'dhcp', dns: [] },
+        });
+      expect(detailsOf(settings)).toEqual([
+        { field: 'defaults.cores', message: 'cores must be an integer number' },
+        { field: 'defaults.memoryMb', message: 'memoryMb must not be less than 128' },
+      ]);
+    });
+  });
 });
