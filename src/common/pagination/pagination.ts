@@ -1,21 +1,33 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform } from 'class-transformer';
 import { IsInt, Max, Min } from 'class-validator';
 
 export const MAX_PAGE = 10_000;
 export const MAX_PER_PAGE = 100;
 
+const DECIMAL_DIGITS = /^[0-9]+$/;
+
+/**
+ * An integer in a query string: plain decimal digits only. Number() (what
+ * `@Type(() => Number)` does) also reads "2e0", "0x2", "+2", " 2" and "2.0"
+ * as 2; anything but digits is left as a string for @IsInt() to refuse.
+ */
+export const QueryInt = (): PropertyDecorator =>
+  Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' && DECIMAL_DIGITS.test(value) ? Number(value) : value,
+  );
+
 /** `?page&perPage` with the bounds of docs/api.md; out of range is a 400, never clamped. */
 export class PaginationQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE, default: 1 })
-  @Type(() => Number)
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_PAGE, default: 1 })
+  @QueryInt()
   @IsInt()
   @Min(1)
   @Max(MAX_PAGE)
   page: number = 1;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PER_PAGE, default: 20 })
-  @Type(() => Number)
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_PER_PAGE, default: 20 })
+  @QueryInt()
   @IsInt()
   @Min(1)
   @Max(MAX_PER_PAGE)
