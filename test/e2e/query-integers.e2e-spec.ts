@@ -1,4 +1,10 @@
-import { detailsOf, discoverRoutes, queryParams, type ApiRoutes } from '../support/api-routes';
+import {
+  detailsOf,
+  discoverRoutes,
+  queryParams,
+  SOME_ID,
+  type ApiRoutes,
+} from '../support/api-routes';
 import { startFreshApp, type TestApp } from '../support/test-app';
 import { bearer, loginAdmin, type Session } from '../support/users';
 
@@ -45,13 +51,15 @@ describe('query integers', () => {
           );
           checked += 1;
         }
+        // A list under a resource is reached with an id that exists nowhere: past validation it is 404.
+        const accepted = route.path.includes(SOME_ID) ? 404 : 200;
         for (const plain of ['2', '02']) {
           const res = await t.http().get(`${route.path}?${name}=${plain}`).set(bearer(admin));
           expect({ route: route.path, name, plain, status: res.status }).toEqual({
             route: route.path,
             name,
             plain,
-            status: 200,
+            status: accepted,
           });
         }
       }
