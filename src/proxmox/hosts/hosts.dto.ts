@@ -9,16 +9,24 @@ import {
   MaxLength,
   Min,
   MinLength,
+  ValidateBy,
 } from 'class-validator';
 import { MultilineText } from '../../common/http/control-characters';
 import { Optional } from '../../common/http/optional';
+import { isHostAddress } from '../../common/net/host-address';
 import { PageDto, PaginationQuery } from '../../common/pagination/pagination';
 import type { ProxmoxHost } from './proxmox-host.entity';
 import { NodeStatus, type ProxmoxNode } from './proxmox-node.entity';
 
-const HOSTNAME_OR_IP =
-  /^(?:(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\d{1,3}(?:\.\d{1,3}){3}|\[?[0-9A-Fa-f:]+\]?)$/;
-const HOST_MESSAGE = '$property must be a DNS name or an IP address, without scheme, port or path';
+const IsHostAddress = (): PropertyDecorator =>
+  ValidateBy({
+    name: 'isHostAddress',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && isHostAddress(value),
+      defaultMessage: () =>
+        '$property must be a DNS name, an IPv4 or an IPv6 address, without scheme, port, path or brackets',
+    },
+  });
 export const HOST_DEFAULTS = {
   port: 8006,
   sshPort: 22,
@@ -49,10 +57,12 @@ export class CreateHostBody {
   })
   name!: string;
 
-  @ApiProperty({ example: 'pve.lan', description: 'DNS name or IP; no scheme, port or path' })
+  @ApiProperty({
+    example: 'pve.lan',
+    description: 'DNS name, IPv4 or IPv6 address; no scheme, port, path or brackets',
+  })
   @IsString()
-  @MaxLength(253)
-  @Matches(HOSTNAME_OR_IP, { message: HOST_MESSAGE })
+  @IsHostAddress()
   host!: string;
 
   @ApiPropertyOptional({ default: HOST_DEFAULTS.port })
@@ -108,8 +118,7 @@ export class CreateHostBody {
   @ApiPropertyOptional({ description: 'Defaults to host' })
   @Optional()
   @IsString()
-  @MaxLength(253)
-  @Matches(HOSTNAME_OR_IP, { message: HOST_MESSAGE })
+  @IsHostAddress()
   sshHost?: string;
 
   @ApiPropertyOptional({ default: HOST_DEFAULTS.sshPort })
