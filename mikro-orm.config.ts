@@ -3,4 +3,4 @@ import { buildOrmOptions } from './src/database/orm-options';
 
 /** For MikroORM tooling; the application builds the same options from its validated config. */
 const config = loadConfig();
-export default buildOrmOptions(config.database, config.keyring);
+export default buildOrmOptions(config.database);

@@ -34,7 +34,7 @@ async function createUser(argv: string[]): Promise<void> {
   const given = loadPasswordFromEnvironment();
   const password = given ?? randomBytes(18).toString('base64url');
   const config = loadConfig();
-  const orm = await MikroORM.init(buildOrmOptions(config.database, config.keyring));
+  const orm = await MikroORM.init(buildOrmOptions(config.database));
   try {
     const em = orm.em.fork();
     em.create(User, {
@@ -66,7 +66,7 @@ function loadPasswordFromEnvironment(): string | null {
 
 async function rotateKeys(): Promise<void> {
   const config = loadConfig();
-  const orm = await MikroORM.init(buildOrmOptions(config.database, config.keyring));
+  const orm = await MikroORM.init(buildOrmOptions(config.database));
   try {
     const rewritten = await rotateSecrets(orm, config.keyring, 100, (table, rows) =>
       process.stdout.write(`${table}: re-encrypted ${rows} rows\n`),

@@ -11,6 +11,23 @@ export class SecretDecryptionError extends Error {
   }
 }
 
+declare const sealedBrand: unique symbol;
+
+/**
+ * A ciphertext made by a Keyring. The brand keeps a plaintext string from
+ * being stored where a sealed one belongs: it does not compile.
+ */
+export type Sealed = string & { readonly [sealedBrand]: true };
+
+const SEALED_SHAPE = new RegExp(
+  `^${VERSION}\\.[0-9a-f]{12}\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]*\\.[A-Za-z0-9_-]+$`,
+);
+
+/** Whether a value has the shape of a ciphertext; says nothing about whether it opens. */
+export function looksSealed(value: string): value is Sealed {
+  return SEALED_SHAPE.test(value);
+}
+
 /** The short, public id of a key: lets a ciphertext name the key that sealed it. */
 export function keyIdOf(key: Buffer): string {
   return createHash('sha256').update(key).digest('hex').slice(0, 12);
@@ -36,14 +53,14 @@ export class Keyring {
     this.currentKeyId = keyIdOf(current);
   }
 
-  encrypt(plaintext: string): string {
+  encrypt(plaintext: string): Sealed {
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', this.current, iv);
     cipher.setAAD(Buffer.from(`${VERSION}.${this.currentKeyId}`));
     const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
     return [VERSION, this.currentKeyId, iv, body, cipher.getAuthTag()]
       .map((part) => (typeof part === 'string' ? part : part.toString('base64url')))
-      .join('.');
+      .join('.') as Sealed;
   }
 
   /** Throws SecretDecryptionError for anything but an intact ciphertext under a known key. */

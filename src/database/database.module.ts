@@ -10,7 +10,7 @@ import { buildOrmOptions } from './orm-options';
       driver: PostgreSqlDriver,
       inject: [AppConfig],
       useFactory: (config: AppConfig) => ({
-        ...buildOrmOptions(config.database, config.keyring),
+        ...buildOrmOptions(config.database),
         registerRequestContext: true,
       }),
     }),

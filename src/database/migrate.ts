@@ -5,7 +5,7 @@ import { buildOrmOptions } from './orm-options';
 /** Creates the database when missing and applies every pending migration; returns their names. */
 export async function migrate(config: AppConfig): Promise<string[]> {
   const orm = await MikroORM.init({
-    ...buildOrmOptions(config.database, config.keyring),
+    ...buildOrmOptions(config.database),
     pool: { min: 0, max: 2 },
   });
   try {

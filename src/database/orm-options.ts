@@ -2,12 +2,10 @@ import { ReflectMetadataProvider } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import { defineConfig, type Options } from '@mikro-orm/postgresql';
 import type { DatabaseConfig } from '../config/app-config';
-import type { Keyring } from '../crypto/keyring';
 import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
-import { keyringExtension } from './types/encrypted.type';
 
-export function buildOrmOptions(db: DatabaseConfig, keyring: Keyring): Options {
+export function buildOrmOptions(db: DatabaseConfig): Options {
   return defineConfig({
     clientUrl: db.url,
     entities: ENTITIES,
@@ -22,7 +20,7 @@ export function buildOrmOptions(db: DatabaseConfig, keyring: Keyring): Options {
     },
     forceUtcTimezone: true,
     allowGlobalContext: false,
-    extensions: [Migrator, keyringExtension(keyring)],
+    extensions: [Migrator],
     migrations: {
       tableName: 'mikro_orm_migrations',
       migrationsList: MIGRATIONS,

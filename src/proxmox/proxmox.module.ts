@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ProxmoxApiGateway } from './gateway/proxmox-api.gateway';
 import { ProxmoxGateway } from './gateway/proxmox-gateway';
+import { HostCredentials } from './hosts/host-credentials';
 import { HostsController } from './hosts/hosts.controller';
 import { HostsService } from './hosts/hosts.service';
 import { NodesController } from './hosts/nodes.controller';
@@ -9,7 +10,11 @@ import { ShellModule } from './shell/shell.module';
 @Module({
   imports: [ShellModule],
   controllers: [HostsController, NodesController],
-  providers: [HostsService, { provide: ProxmoxGateway, useClass: ProxmoxApiGateway }],
+  providers: [
+    HostsService,
+    HostCredentials,
+    { provide: ProxmoxGateway, useClass: ProxmoxApiGateway },
+  ],
   exports: [HostsService, ProxmoxGateway, ShellModule],
 })
 export class ProxmoxModule {}

@@ -3,6 +3,8 @@ import {
   InternalServerErrorException,
   NotFoundException,
 } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { Keyring } from '../../crypto/keyring';
 import { DomainError, ErrorCode } from './domain-error';
 import { RequestBodyError } from './request-body-error';
 import { toHttpError } from './to-http-error';
@@ -26,6 +28,23 @@ describe('toHttpError', () => {
         unexpected: false,
       });
     }
+  });
+
+  it('words a decryption failure generically: no key id, no ciphertext', () => {
+    const foreign = new Keyring(randomBytes(32));
+    const sealed = foreign.encrypt('secret');
+    let failure: unknown;
+    try {
+      new Keyring(randomBytes(32)).decrypt(sealed);
+    } catch (err) {
+      failure = err;
+    }
+    expect((failure as Error).message).toContain(foreign.currentKeyId);
+    expect(toHttpError(failure)).toEqual({
+      status: 500,
+      message: 'A stored secret cannot be decrypted',
+      unexpected: true,
+    });
   });
 
   it('keeps client-error texts of Nest exceptions but hides server-error texts', () => {

@@ -41,8 +41,8 @@ export function toHttpError(err: unknown): HttpError {
     };
   }
   if (err instanceof SecretDecryptionError) {
-    // Our own wording, no secret in it: operators must see why, not a bare 500.
-    return { status: 500, message: err.message, unexpected: true };
+    // Which key or what failed is for the log (unexpected: logged in full), not the caller.
+    return { status: 500, message: 'A stored secret cannot be decrypted', unexpected: true };
   }
   if (err instanceof HttpException) {
     const status = err.getStatus();

@@ -1,40 +1,22 @@
-import { type MikroORM, type Platform, Type } from '@mikro-orm/core';
-import type { Keyring } from '../../crypto/keyring';
-
-const KEYRING_EXTENSION = 'proximity:keyring';
+import { Type } from '@mikro-orm/core';
+import { looksSealed, type Sealed } from '../../crypto/keyring';
 
 /**
- * Hands the keyring to EncryptedType through the ORM's own configuration, so
- * two ORMs in one process (tests, replicas) each use their own key.
+ * A text column that holds only ciphertexts (AES-256-GCM, see Keyring). The
+ * entity carries the ciphertext as is and nothing is decrypted on load: a
+ * value that no longer opens cannot break reading, listing, changing or
+ * deleting its row, only the call that needs the secret. Writing anything
+ * that is not a ciphertext fails, so a plaintext never reaches the table.
  */
-export function keyringExtension(keyring: Keyring): { register(orm: MikroORM): void } {
-  return {
-    register(orm: MikroORM): void {
-      orm.config.registerExtension(KEYRING_EXTENSION, () => keyring);
-    },
-  };
-}
-
-function keyringOf(platform: Platform): Keyring {
-  const keyring = platform.getConfig().getExtension<Keyring>(KEYRING_EXTENSION);
-  if (!keyring) throw new Error('EncryptedType used without the keyring extension');
-  return keyring;
-}
-
-/**
- * A text column that is only ever written encrypted (AES-256-GCM). Reading a
- * value that does not decrypt throws; it is never passed through.
- */
-export class EncryptedType extends Type<string | null, string | null> {
-  override convertToDatabaseValue(value: string | null, platform: Platform): string | null {
-    return value === null || value === undefined ? null : keyringOf(platform).encrypt(value);
+export class EncryptedType extends Type<Sealed | null, string | null> {
+  override convertToDatabaseValue(value: Sealed | null): string | null {
+    if (value === null || value === undefined) return null;
+    if (!looksSealed(value)) throw new Error('refusing to store an unsealed value as a secret');
+    return value;
   }
 
-  override convertToJSValue(value: string | null, platform: Platform): string | null {
-    return value === null || value === undefined ? null : keyringOf(platform).decrypt(value);
-  }
-
-  // Every encryption differs (random IV): compare plaintexts, or each flush would rewrite the row.
+  // Loaded values are compared as loaded: converting them back would run the
+  // write check on a damaged ciphertext and make its row unreadable.
   override ensureComparable(): boolean {
     return false;
   }

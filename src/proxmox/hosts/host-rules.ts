@@ -1,5 +1,4 @@
 import { X509Certificate } from 'node:crypto';
-import { utils as sshUtils } from 'ssh2';
 import type { FieldError } from '../../common/errors/domain-error';
 import type { ProxmoxHost } from './proxmox-host.entity';
 
@@ -89,15 +88,6 @@ function sshProblems(h: HostState): FieldError[] {
   }
   if (h.sshPrivateKey === null && h.sshPassword === null) {
     problems.push({ field: 'sshPrivateKey', message: 'give sshPrivateKey or sshPassword' });
-  }
-  if (h.sshPrivateKey !== null) {
-    const parsed = sshUtils.parseKey(h.sshPrivateKey);
-    if (parsed instanceof Error || !parsed.isPrivateKey()) {
-      problems.push({
-        field: 'sshPrivateKey',
-        message: 'sshPrivateKey must be an unencrypted private key',
-      });
-    }
   }
   return problems;
 }

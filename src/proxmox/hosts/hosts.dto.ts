@@ -14,6 +14,7 @@ import {
 import { MultilineText } from '../../common/http/control-characters';
 import { Optional } from '../../common/http/optional';
 import { isHostAddress } from '../../common/net/host-address';
+import { utils as sshUtils } from 'ssh2';
 import { PageDto, PaginationQuery } from '../../common/pagination/pagination';
 import type { ProxmoxHost } from './proxmox-host.entity';
 import { NodeStatus, type ProxmoxNode } from './proxmox-node.entity';
@@ -40,6 +41,20 @@ export const HOST_DEFAULTS = {
   portMin: 30_000,
   portMax: 32_767,
 } as const;
+
+// Checked here, on the plaintext: once stored, the key is only a ciphertext.
+const IsUnencryptedPrivateKey = (): PropertyDecorator =>
+  ValidateBy({
+    name: 'isUnencryptedPrivateKey',
+    validator: {
+      validate: (value: unknown) => {
+        if (typeof value !== 'string') return false;
+        const parsed = sshUtils.parseKey(value);
+        return !(parsed instanceof Error) && parsed.isPrivateKey();
+      },
+      defaultMessage: () => '$property must be an unencrypted private key',
+    },
+  });
 
 const MAX_SECRET = 256;
 const MAX_PEM = 16_384;
@@ -136,6 +151,7 @@ export class CreateHostBody {
   @IsString()
   @MaxLength(MAX_PEM)
   @MultilineText()
+  @IsUnencryptedPrivateKey()
   sshPrivateKey?: string;
 
   @ApiPropertyOptional({ writeOnly: true })

@@ -11,6 +11,7 @@ import type { ProxmoxConnection } from '../gateway/proxmox-connection';
 import { ProxmoxError } from '../gateway/proxmox-error';
 import { ProxmoxGateway } from '../gateway/proxmox-gateway';
 import type { ShellTarget } from '../shell/node-shell';
+import { HostCredentials, type SealedHostChanges } from './host-credentials';
 import { hostProblems } from './host-rules';
 import {
   type CreateHostBody,
@@ -22,7 +23,7 @@ import { ProxmoxHost } from './proxmox-host.entity';
 import { NodeStatus, ProxmoxNode } from './proxmox-node.entity';
 
 /** Applies a PATCH: a new credential of one kind replaces the other kind. */
-function applyChanges(host: ProxmoxHost, body: UpdateHostBody): void {
+function applyChanges(host: ProxmoxHost, body: SealedHostChanges): void {
   if (body.tokenId !== undefined || body.tokenSecret !== undefined) {
     host.username = null;
     host.password = null;
@@ -54,6 +55,7 @@ export class HostsService {
     private readonly gateway: ProxmoxGateway,
     private readonly config: AppConfig,
     private readonly audit: AuditService,
+    private readonly credentials: HostCredentials,
   ) {}
 
   async list(query: PaginationQuery): Promise<Page<ProxmoxHost>> {
@@ -77,7 +79,7 @@ export class HostsService {
       name: body.name,
       host: body.host,
     });
-    applyChanges(host, body);
+    applyChanges(host, this.credentials.seal(body));
     const saved = await this.save(host, true);
     await this.record(AuditAction.HostCreate, saved.id, actor);
     return saved;
@@ -85,7 +87,7 @@ export class HostsService {
 
   async update(id: string, body: UpdateHostBody, actor: Actor): Promise<ProxmoxHost> {
     const host = await this.get(id);
-    applyChanges(host, body);
+    applyChanges(host, this.credentials.seal(body));
     const saved = await this.save(host, false);
     await this.record(AuditAction.HostUpdate, saved.id, actor);
     return saved;
@@ -112,9 +114,10 @@ export class HostsService {
   /** Refreshes the node cache; nodes gone from the cluster are marked offline, never deleted. */
   async sync(id: string, actor: Actor): Promise<number> {
     const host = await this.get(id);
+    const connection = this.connectionFor(host);
     let nodes;
     try {
-      nodes = await this.gateway.listNodes(this.connectionFor(host));
+      nodes = await this.gateway.listNodes(connection);
     } catch (err) {
       throw new DomainError(ErrorCode.UpstreamFailed, `Sync failed: ${this.reasonOf(err, host)}`);
     }
@@ -150,12 +153,16 @@ export class HostsService {
     return pageOf(items, total, query);
   }
 
-  /** How to reach a host's API; the only place its secrets leave the entity. */
+  /** How to reach a host's API; its secrets are decrypted here, for this call only. */
   connectionFor(host: ProxmoxHost): ProxmoxConnection {
+    const tokenSecret = this.credentials.open(host, 'tokenSecret');
     const auth =
-      host.tokenId !== null && host.tokenSecret !== null
-        ? { tokenId: host.tokenId, tokenSecret: host.tokenSecret }
-        : { username: host.username ?? '', password: host.password ?? '' };
+      host.tokenId !== null && tokenSecret !== null
+        ? { tokenId: host.tokenId, tokenSecret }
+        : {
+            username: host.username ?? '',
+            password: this.credentials.open(host, 'password') ?? '',
+          };
     const tls = host.tlsFingerprint
       ? { fingerprint: host.tlsFingerprint }
       : host.caCert
@@ -176,13 +183,15 @@ export class HostsService {
    * trust each other's root key). Resolved in the worker, never put in job data.
    */
   shellTargetFor(host: ProxmoxHost, node?: string): ShellTarget {
+    const privateKey = this.credentials.open(host, 'sshPrivateKey');
     const endpoint = {
       host: host.sshHost ?? host.host,
       port: host.sshPort,
       username: host.sshUser,
-      auth: host.sshPrivateKey
-        ? { privateKey: host.sshPrivateKey }
-        : { password: host.sshPassword ?? '' },
+      auth:
+        privateKey !== null
+          ? { privateKey }
+          : { password: this.credentials.open(host, 'sshPassword') ?? '' },
       // No pin and no explicit opt-out cannot be saved; should one appear, an empty pin is refused.
       hostKey: host.sshInsecure
         ? { insecure: true as const }
@@ -193,6 +202,8 @@ export class HostsService {
   }
 
   private reasonOf(err: unknown, host: ProxmoxHost): string {
+    // Our own wording already (e.g. a credential that does not decrypt).
+    if (err instanceof DomainError) return err.message;
     if (err instanceof ProxmoxError) {
       // The upstream text stays in our log; the caller gets our wording.
       this.logger.warn(

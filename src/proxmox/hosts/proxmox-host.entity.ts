@@ -1,10 +1,12 @@
 import { Check, Entity, Index, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
+import type { Sealed } from '../../crypto/keyring';
 import { randomUUID } from 'node:crypto';
 import { EncryptedType } from '../../database/types/encrypted.type';
 
 /**
  * One Proxmox VE endpoint (a cluster or a single node). Secrets live only in
- * encrypted columns and are hidden from serialisation.
+ * encrypted columns, held here as ciphertexts and hidden from serialisation;
+ * HostCredentials opens them where a connection needs them.
  */
 @Entity({ tableName: 'proxmox_host' })
 @Index({
@@ -46,13 +48,13 @@ export class ProxmoxHost {
   tokenId: string | null = null;
 
   @Property({ type: EncryptedType, nullable: true, hidden: true })
-  tokenSecret: string | null = null;
+  tokenSecret: Sealed | null = null;
 
   @Property({ type: 'string', length: 128, nullable: true })
   username: string | null = null;
 
   @Property({ type: EncryptedType, nullable: true, hidden: true })
-  password: string | null = null;
+  password: Sealed | null = null;
 
   @Property({ type: 'string', length: 95, nullable: true })
   tlsFingerprint: string | null = null;
@@ -73,10 +75,10 @@ export class ProxmoxHost {
   sshUser: string = 'root';
 
   @Property({ type: EncryptedType, nullable: true, hidden: true })
-  sshPrivateKey: string | null = null;
+  sshPrivateKey: Sealed | null = null;
 
   @Property({ type: EncryptedType, nullable: true, hidden: true })
-  sshPassword: string | null = null;
+  sshPassword: Sealed | null = null;
 
   @Property({ type: 'string', length: 64, nullable: true })
   sshHostKeyFingerprint: string | null = null;
