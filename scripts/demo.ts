@@ -5,7 +5,9 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { type RunningSimulator, startSimulator } from '../test/pve-simulator';
 import { createApp } from '../src/app.factory';
+import type { AppConfig } from '../src/config/app-config';
 import { loadConfig } from '../src/config/load-config';
+import { UnknownEncryptionKeyError } from '../src/crypto/encryption-keys.check';
 import { migrate } from '../src/database/migrate';
 
 const STATE_DIR = join(__dirname, '..', '.proximity');
@@ -99,16 +101,37 @@ async function registerDemoHost(
   return `registered as host '${DEMO_HOST}' with ${String(sync.body.nodes)} nodes`;
 }
 
+/** What to do when the env file no longer matches the database it was made for. */
+function staleKeyAdvice(config: AppConfig): string {
+  const database = new URL(config.database.url).pathname.slice(1);
+  return [
+    `The demo database '${database}' holds secrets sealed with an encryption key that is not in`,
+    `${ENV_FILE} (was that file deleted or regenerated?). Either:`,
+    '  - put the previous file back, or add its key to this one as',
+    '    PROXIMITY_ENCRYPTION_KEYS_OLD=<the previous PROXIMITY_ENCRYPTION_KEY>; or',
+    `  - start the demo over with an empty database (this deletes the demo's data):`,
+    `    dropdb -h 127.0.0.1 -U postgres ${database} && npm run demo`,
+    '',
+  ].join('\n');
+}
+
 async function main(): Promise<void> {
   const secrets = demoSecrets();
   const config = loadConfig({ ...secrets, ...process.env });
   await migrate(config);
 
+  let app;
+  try {
+    app = await createApp(config);
+  } catch (err) {
+    if (!(err instanceof UnknownEncryptionKeyError)) throw err;
+    process.stderr.write(`demo failed to start: ${err.message}\n\n${staleKeyAdvice(config)}`);
+    process.exit(1);
+  }
   const simulator = await startSimulator({
     port: await preferredPort(8006),
     sshPort: await preferredPort(2222),
   });
-  const app = await createApp(config);
   await app.listen(config.http.port, config.http.host);
 
   const base = `http://127.0.0.1:${config.http.port}`;

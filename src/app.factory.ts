@@ -28,7 +28,13 @@ export async function createApp(
   });
   app.useLogger(app.get(Logger));
   await configureHttp(app, config);
-  await app.init();
+  try {
+    await app.init();
+  } catch (err) {
+    // A start-up check that refuses must not leave the pool, Redis or Bull open behind it.
+    await app.close().catch(() => undefined);
+    throw err;
+  }
   return app;
 }
 

@@ -3,13 +3,14 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { EncryptedType } from '../database/types/encrypted.type';
 import type { Keyring } from './keyring';
 
-interface EncryptedTable {
+export interface EncryptedTable {
   table: string;
   primaryKey: string;
   columns: string[];
 }
 
-function encryptedTables(metadata: EntityMetadata[]): EncryptedTable[] {
+/** Every table with secret columns, from the entities' metadata: a new one is covered without a list to update. */
+export function encryptedTables(metadata: EntityMetadata[]): EncryptedTable[] {
   return metadata
     .map((meta) => ({
       table: meta.tableName,
@@ -21,7 +22,7 @@ function encryptedTables(metadata: EntityMetadata[]): EncryptedTable[] {
     .filter((t) => t.columns.length > 0);
 }
 
-const ident = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+export const ident = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 
 /**
  * Re-encrypts every secret column under the keyring's current key, one batch

@@ -87,6 +87,10 @@ export class Keyring {
     }
   }
 
+  knowsKey(keyId: string): boolean {
+    return this.keys.has(keyId);
+  }
+
   isCurrent(sealed: string): boolean {
     return sealed.startsWith(`${VERSION}.${this.currentKeyId}.`);
   }

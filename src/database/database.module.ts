@@ -2,6 +2,7 @@ import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { Module } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
+import { EncryptionKeysCheck } from '../crypto/encryption-keys.check';
 import { buildOrmOptions } from './orm-options';
 
 @Module({
@@ -15,5 +16,6 @@ import { buildOrmOptions } from './orm-options';
       }),
     }),
   ],
+  providers: [EncryptionKeysCheck],
 })
 export class DatabaseModule {}

@@ -5,7 +5,14 @@ import { HostsService } from '../../src/proxmox/hosts/hosts.service';
 import { ProxmoxHost } from '../../src/proxmox/hosts/proxmox-host.entity';
 import { SimulatorFixture } from '../pve-simulator/testing/simulator-fixture';
 import { expectError } from '../support/expectations';
-import { startFreshApp, type TestApp } from '../support/test-app';
+import { spawnEntry } from '../support/spawn-app';
+import {
+  resetState,
+  startApp,
+  startFreshApp,
+  testEnvironment,
+  type TestApp,
+} from '../support/test-app';
 import { bearer, createUser, loginAdmin, type Session } from '../support/users';
 
 const UNDECRYPTABLE = 'a stored credential of this host cannot be decrypted; set it again';
@@ -196,5 +203,83 @@ describe('a host whose stored secret does not decrypt', () => {
     Object.assign(entity, { tokenSecret: sim.sim.tokenSecret });
     await expect(em.flush()).rejects.toThrow('refusing to store an unsealed value as a secret');
     expect(await storedSecret(id, 'token_secret')).toMatch(/^pxe1\./);
+  });
+});
+
+describe('start-up with stored secrets the configured keys cannot open', () => {
+  const variant = 'keys';
+
+  /** A database holding one host, its secrets sealed with `key`. */
+  const databaseSealedWith = async (key: string): Promise<NodeJS.ProcessEnv> => {
+    const env = testEnvironment({ PROXIMITY_ENCRYPTION_KEY: key }, variant);
+    await resetState(env, variant);
+    const app = await startApp(env);
+    try {
+      const admin = await loginAdmin(app);
+      const res = await app.http().post('/api/proxmox/hosts').set(bearer(admin)).send({
+        name: 'sealed',
+        host: 'pve.lan',
+        tokenId: 'root@pam!proximity',
+        tokenSecret: '0b6c2e4e-5d38-4a52-9c0e-6f1d2b3a4c5d',
+        tlsInsecure: true,
+        sshPassword: 'ssh-password',
+        sshInsecure: true,
+      });
+      expect(res.status).toBe(201);
+    } finally {
+      await app.close();
+    }
+    return env;
+  };
+
+  it('refuses to start with one line naming PROXIMITY_ENCRYPTION_KEYS_OLD, printing no key', async () => {
+    const oldKey = randomBytes(32).toString('base64');
+    const env = await databaseSealedWith(oldKey);
+    const newKey = randomBytes(32).toString('base64');
+    const run = spawnEntry('src/main.ts', { ...env, PROXIMITY_ENCRYPTION_KEY: newKey });
+    try {
+      expect(await run.exited).toBe(1);
+    } finally {
+      run.child.kill('SIGKILL');
+    }
+    const lines = run
+      .stderr()
+      .split('\n')
+      .filter((l) => l.includes('PROXIMITY_ENCRYPTION_KEYS_OLD'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(keyIdOf(Buffer.from(oldKey, 'base64')));
+    for (const output of [run.stdout(), run.stderr()]) {
+      expect(output).not.toContain(oldKey);
+      expect(output).not.toContain(newKey);
+      expect(output).not.toContain('pxe1.');
+    }
+  });
+
+  it('starts once the old key is listed in PROXIMITY_ENCRYPTION_KEYS_OLD', async () => {
+    const oldKey = randomBytes(32).toString('base64');
+    const env = await databaseSealedWith(oldKey);
+    const app = await startApp({
+      ...env,
+      PROXIMITY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      PROXIMITY_ENCRYPTION_KEYS_OLD: oldKey,
+    });
+    await app.close();
+  });
+
+  it('a damaged ciphertext under a known key does not stop the start', async () => {
+    const key = randomBytes(32).toString('base64');
+    const env = await databaseSealedWith(key);
+    const probe = await startApp(env);
+    try {
+      const sql = probe.app.get(EntityManager).fork().getConnection();
+      const [row] = await sql.execute<{ token_secret: string }[]>(
+        'select token_secret from proxmox_host',
+      );
+      await sql.execute('update proxmox_host set token_secret = ?', [damaged(row.token_secret)]);
+    } finally {
+      await probe.close();
+    }
+    const app = await startApp(env);
+    await app.close();
   });
 });
