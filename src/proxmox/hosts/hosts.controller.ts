@@ -90,7 +90,7 @@ export class HostsController {
     summary: 'Refresh the node list; nodes gone from the cluster are marked offline',
   })
   @ApiOkResponse({ type: HostSyncResult })
-  @ApiErrors(400, 404, 502)
+  @ApiErrors(400, 404, 409, 502)
   async sync(
     @Param('id', uuidParam()) id: string,
     @CurrentActor() actor: Actor,
