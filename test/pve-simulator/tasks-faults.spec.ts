@@ -211,6 +211,32 @@ describe('fault rules', () => {
     expect(rules.rules.map((rule) => rule.fired)).toEqual([failures, 0]);
   });
 
+  it('replaces the data of an answer, e.g. a node list no real cluster would send', async () => {
+    await addRules({ method: 'GET', path: '/nodes$', data: [{ node: 'bad/../name' }], times: 1 });
+    expect(await fx.token.nodes.$get()).toEqual([{ node: 'bad/../name' }]);
+    expect((await fx.token.nodes.$get()).map((n) => n.node)).toEqual(['pve1', 'pve2']);
+    await addRules({ path: '/version$', data: null, times: 1 });
+    expect(await fx.token.version.$get()).toBeNull();
+  });
+
+  it('pads an answer with spaces to any size, still valid JSON, gzipped when accepted', async () => {
+    await addRules({ path: '/version$', padBytes: 2_000_000 });
+    const plain = await fx.raw('GET', '/api2/json/version', undefined, {
+      authorization: `PVEAPIToken=${fx.sim.tokenId}=${fx.sim.tokenSecret}`,
+      'accept-encoding': 'identity',
+    });
+    expect(plain.text.length).toBeGreaterThan(2_000_000);
+    expect(JSON.parse(plain.text)).toMatchObject({ data: { release: '9.2' } });
+    const gzipped = await fx.raw('GET', '/api2/json/version', undefined, {
+      authorization: `PVEAPIToken=${fx.sim.tokenId}=${fx.sim.tokenSecret}`,
+      'accept-encoding': 'gzip',
+    });
+    expect(gzipped.headers.get('content-encoding')).toBe('gzip');
+    expect(gzipped.text).toBe(plain.text);
+    await addRules({ path: '/cluster/resources$', padBytes: 10 });
+    expect(Array.isArray(await fx.token.cluster.resources.$get())).toBe(true);
+  });
+
   it('never applies to /_sim/ routes and tries rules in the order they were added', async () => {
     await addRules({ status: 500, message: 'first', times: 1 }, { status: 500, message: 'second' });
     expect((await fx.control('GET', '/_sim/state')).status).toBe(200);
@@ -227,6 +253,12 @@ describe('fault rules', () => {
       { error: "rules[0]: unknown field 'colour'" },
     );
     expect((await fx.control('POST', '/_sim/faults', { nope: [] })).status).toBe(400);
+    expect(
+      (await fx.control('POST', '/_sim/faults', { rules: [{ data: [], status: 500 }] })).status,
+    ).toBe(400);
+    expect((await fx.control('POST', '/_sim/faults', { rules: [{ padBytes: -1 }] })).status).toBe(
+      400,
+    );
   });
 
   it('applies sshCommand rules to SSH commands: exit status and message, or a dropped connection', async () => {

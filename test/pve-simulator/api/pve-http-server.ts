@@ -295,22 +295,24 @@ export class PveHttpServer {
       }
       decodeUrlencoded(query, params);
       delete params._dc;
-      const result = await this.dispatch(
-        method,
-        relPath,
-        params,
-        authenticated,
-        fault?.failTask ?? null,
-      );
+      const result = fault?.data
+        ? fault.data.value
+        : await this.dispatch(method, relPath, params, authenticated, fault?.failTask ?? null);
+      const padding = Buffer.alloc(fault?.padBytes ?? 0, 0x20);
       if (result instanceof PreSerialized) {
-        this.sendBody(res, 200, 'OK', result.body, req, () => result.gzip());
+        if (padding.length === 0) {
+          this.sendBody(res, 200, 'OK', result.body, req, () => result.gzip());
+          return;
+        }
+        this.sendBody(res, 200, 'OK', Buffer.concat([result.body, padding]), req);
         return;
       }
       const envelope: Record<string, unknown> = {
         data: result instanceof WithTotal ? result.data : result,
       };
       if (result instanceof WithTotal && result.total) envelope.total = result.total;
-      this.sendBody(res, 200, 'OK', Buffer.from(JSON.stringify(envelope) ?? 'null'), req);
+      const answer = Buffer.from(JSON.stringify(envelope) ?? 'null');
+      this.sendBody(res, 200, 'OK', Buffer.concat([answer, padding]), req);
     } catch (error) {
       if (!(error instanceof PveError)) throw error;
       if (error.status === 401) {

@@ -12,6 +12,10 @@ export interface FaultRuleInput {
   dropConnection?: boolean;
   times?: number;
   probability?: number;
+  /** Answer 200 with `{"data": data}` instead of what the route would answer. */
+  data?: unknown;
+  /** Append this many spaces to a 200 JSON answer: still valid, but as large as a test needs. */
+  padBytes?: number;
 }
 
 export interface FaultRule extends FaultRuleInput {
@@ -27,6 +31,9 @@ export interface FaultAction {
   message: string | null;
   failTask: string | null;
   dropConnection: boolean;
+  /** Present (even when null) when the rule replaces the answer's data. */
+  data?: { value: unknown };
+  padBytes: number;
 }
 
 const FIELDS = new Set([
@@ -40,7 +47,10 @@ const FIELDS = new Set([
   'dropConnection',
   'times',
   'probability',
+  'data',
+  'padBytes',
 ]);
+const MAX_PAD_BYTES = 64 * 1024 * 1024;
 
 function validateRule(input: unknown, index: number): FaultRuleInput | string {
   if (input === null || typeof input !== 'object' || Array.isArray(input))
@@ -71,8 +81,14 @@ function validateRule(input: unknown, index: number): FaultRuleInput | string {
   const problem =
     integer('status', 0, 999) ??
     integer('delayMs', 0, 3_600_000) ??
-    integer('times', 0, 1_000_000_000);
+    integer('times', 0, 1_000_000_000) ??
+    integer('padBytes', 0, MAX_PAD_BYTES);
   if (problem) return problem;
+  if (
+    'data' in rule &&
+    (rule.status !== undefined || rule.failTask !== undefined || rule.dropConnection === true)
+  )
+    return `rules[${index}].data cannot be combined with status, failTask or dropConnection`;
   if (
     rule.failTask !== undefined &&
     typeof rule.failTask !== 'string' &&
@@ -174,6 +190,8 @@ export class FaultRules {
               ? rule.failTask
               : null,
         dropConnection: rule.dropConnection === true,
+        ...('data' in rule ? { data: { value: rule.data } } : {}),
+        padBytes: rule.padBytes ?? 0,
       };
     }
     return null;
