@@ -4,7 +4,7 @@ import { SimulatorFixture } from '../../../test/pve-simulator/testing/simulator-
 import { ProxmoxApiGateway } from './proxmox-api.gateway';
 import type { ProxmoxConnection } from './proxmox-connection';
 import { ProxmoxError, ProxmoxErrorKind } from './proxmox-error';
-import { ProxmoxHttpEngine } from './proxmox-http-engine';
+import { MAX_ANSWER_BYTES, ProxmoxHttpEngine } from './proxmox-http-engine';
 import { createDispatcher } from './tls-dispatcher';
 import { tcpHandles, waitFor } from '../shell/testing/shell-fixture';
 
@@ -153,6 +153,50 @@ describe('ProxmoxApiGateway against the simulator', () => {
     expect((await caught(gateway.version(bad))).kind).toBe(ProxmoxErrorKind.AuthFailed);
     const wrongPin = connection({ tls: { fingerprint: 'AA:'.repeat(31) + 'AA' } });
     expect((await caught(gateway.version(wrongPin))).kind).toBe(ProxmoxErrorKind.TlsRejected);
+  });
+
+  it('sends a node name as one path segment, whatever characters it holds', async () => {
+    const upid = 'UPID:pve1:00000001:00000001:00000001:vzstart:101:root@pam:';
+    const err = await caught(
+      gateway.waitForTask(connection(), 'pve1#frag?q=1', upid, { deadlineMs: 2000, pollMs: 20 }),
+    );
+    // Proxmox (here the simulator) looked up the whole name: nothing became a fragment or query.
+    expect(err.upstream).toContain("hostname lookup 'pve1#frag?q=1' failed");
+  });
+
+  it('refuses a dot segment before sending anything', async () => {
+    const calls = (await fixture.state()).calls;
+    const upid = 'UPID:pve1:00000001:00000001:00000001:vzstart:101:root@pam:';
+    for (const node of ['..', '.']) {
+      const err = await caught(
+        gateway.waitForTask(connection(), node, upid, { deadlineMs: 2000, pollMs: 20 }),
+      );
+      expect(err.kind).toBe(ProxmoxErrorKind.InvalidRequest);
+    }
+    await caught(
+      gateway.waitForTask(connection(), '../..', upid, { deadlineMs: 2000, pollMs: 20 }),
+    );
+    // '../..' is one segment, sent encoded; the two dot segments never left.
+    expect((await fixture.state()).calls).toBe(calls + 1);
+  });
+
+  it('aborts reading an answer past the size cap', async () => {
+    await fixture.control('POST', '/_sim/faults', {
+      rules: [{ path: '/version$', padBytes: MAX_ANSWER_BYTES + 1 }],
+    });
+    // A generous timeout: compressing and sending 8 MiB is slow on a loaded machine.
+    const conn = connection({ timeoutMs: 30_000 });
+    expect((await caught(gateway.version(conn))).kind).toBe(ProxmoxErrorKind.AnswerTooLarge);
+  });
+
+  it('fails closed on a TLS policy that is neither a pin nor the literal opt-out', async () => {
+    const calls = (await fixture.state()).calls;
+    const broken = [{ fingerprint: '' }, { insecure: false }, { caCert: '' }, {}];
+    for (const tls of broken) {
+      const conn = connection({ tls: tls as unknown as ProxmoxConnection['tls'] });
+      expect((await caught(gateway.version(conn))).kind).toBe(ProxmoxErrorKind.TlsNotPinned);
+    }
+    expect((await fixture.state()).calls).toBe(calls);
   });
 
   it('leaves no socket open after failed calls', async () => {

@@ -8,6 +8,10 @@ export enum ProxmoxErrorKind {
   PermissionDenied = 'permission_denied',
   AuthFailed = 'auth_failed',
   TlsRejected = 'tls_rejected',
+  /** The host has no TLS pin and no explicit opt-out: refused before connecting. */
+  TlsNotPinned = 'tls_not_pinned',
+  /** The answer went past the size Proximity reads; the read was aborted. */
+  AnswerTooLarge = 'answer_too_large',
   Unreachable = 'unreachable',
   Timeout = 'timeout',
   TaskFailed = 'task_failed',
@@ -23,6 +27,9 @@ const WORDING: Record<ProxmoxErrorKind, string> = {
   [ProxmoxErrorKind.PermissionDenied]: 'the Proxmox credentials lack a required permission',
   [ProxmoxErrorKind.AuthFailed]: 'Proxmox rejected the credentials',
   [ProxmoxErrorKind.TlsRejected]: 'the Proxmox TLS certificate does not match the pinned one',
+  [ProxmoxErrorKind.TlsNotPinned]:
+    'the host has no TLS fingerprint or CA certificate, and insecure TLS is not enabled',
+  [ProxmoxErrorKind.AnswerTooLarge]: 'Proxmox sent an answer larger than Proximity accepts',
   [ProxmoxErrorKind.Unreachable]: 'the Proxmox host is unreachable',
   [ProxmoxErrorKind.Timeout]: 'Proxmox did not answer in time',
   [ProxmoxErrorKind.TaskFailed]: 'a Proxmox task failed',

@@ -1,6 +1,7 @@
 import { isIPv6 } from 'node:net';
+import type { ReadableStream } from 'node:stream/web';
 import type { ApiRequestable } from 'proxmox-api';
-import { type Dispatcher, fetch } from 'undici';
+import { type Dispatcher, fetch, type Response } from 'undici';
 import type { ProxmoxConnection } from './proxmox-connection';
 import { classifyHttpError, ProxmoxError, ProxmoxErrorKind } from './proxmox-error';
 import { TlsPinMismatch } from './tls-dispatcher';
@@ -9,6 +10,8 @@ type Params = Record<string, unknown> | undefined;
 
 const TLS_ERROR = /CERT|TLS|SSL|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/i;
 const READ_RETRY_DELAY_MS = 200;
+/** Past this an answer is refused: no Proxmox answer Proximity reads comes near it. */
+export const MAX_ANSWER_BYTES = 8 * 1024 * 1024;
 
 function causes(err: unknown): unknown[] {
   const chain: unknown[] = [];
@@ -35,6 +38,59 @@ function transportError(err: unknown): ProxmoxError {
     kind = ProxmoxErrorKind.Timeout;
   }
   return new ProxmoxError(kind, text, null, { cause: err });
+}
+
+/**
+ * The path with every caller-supplied segment (a `*` of the template, from
+ * `$(id)`) percent-encoded. proxmox-api escapes only `/`, so a node name from
+ * a cluster could otherwise add a query, a fragment or a `..` to the URL.
+ */
+function encodedPath(path: string, template: string): string {
+  const segments = path.split('/');
+  const shape = template.split('/');
+  if (segments.length !== shape.length) {
+    throw new ProxmoxError(
+      ProxmoxErrorKind.InvalidRequest,
+      `path ${path} does not fit ${template}`,
+    );
+  }
+  return segments
+    .map((segment, i) => {
+      if (shape[i] !== '*') return segment;
+      // Undo the library's escape of '/' (no Proxmox id contains a literal '%2F').
+      const value = segment.replace(/%2F/g, '/');
+      if (value === '' || value === '.' || value === '..') {
+        throw new ProxmoxError(ProxmoxErrorKind.InvalidRequest, `refused path segment '${value}'`);
+      }
+      return encodeURIComponent(value);
+    })
+    .join('/');
+}
+
+/** The body as text, aborting the read once it grows past the cap (counted after decompression). */
+async function readCapped(res: Response): Promise<string> {
+  if (!res.body) return '';
+  // undici types the body as ReadableStream<any>; a fetch body is a byte stream.
+  const body = res.body as ReadableStream<Uint8Array>;
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_ANSWER_BYTES) {
+      // Cancelling the stream closes the connection: the rest is never read.
+      await reader.cancel();
+      throw new ProxmoxError(
+        ProxmoxErrorKind.AnswerTooLarge,
+        `answer of more than ${MAX_ANSWER_BYTES} bytes (status ${res.status})`,
+        res.status,
+      );
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function encode(params: Params): URLSearchParams {
@@ -68,14 +124,15 @@ export class ProxmoxHttpEngine implements ApiRequestable {
   async doRequest(
     method: string,
     path: string,
-    _template: string,
+    template: string,
     params?: Params,
   ): Promise<unknown> {
     const verb = method.toUpperCase();
+    const safePath = encodedPath(path, template);
     const attempts = verb === 'GET' ? 2 : 1;
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await this.send(verb, path, params, false);
+        return await this.send(verb, safePath, params, false);
       } catch (err) {
         const retry = attempt < attempts && err instanceof ProxmoxError && err.transient;
         if (!retry) throw err;
@@ -127,8 +184,9 @@ export class ProxmoxHttpEngine implements ApiRequestable {
         dispatcher: this.dispatcher,
         signal: AbortSignal.timeout(this.connection.timeoutMs),
       });
-      return { status: res.status, statusText: res.statusText, text: await res.text() };
+      return { status: res.status, statusText: res.statusText, text: await readCapped(res) };
     } catch (err) {
+      if (err instanceof ProxmoxError) throw err;
       throw transportError(err);
     }
   }

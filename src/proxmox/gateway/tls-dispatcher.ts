@@ -1,6 +1,9 @@
 import type { TLSSocket } from 'node:tls';
 import { Agent, buildConnector } from 'undici';
 import type { ProxmoxConnection } from './proxmox-connection';
+import { ProxmoxError, ProxmoxErrorKind } from './proxmox-error';
+
+const SHA256_FINGERPRINT = /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/;
 
 export class TlsPinMismatch extends Error {
   constructor() {
@@ -13,17 +16,29 @@ export class TlsPinMismatch extends Error {
  * One undici Agent per connection, verifying the server the way the host was
  * registered: against its SHA-256 fingerprint, against a CA, or (explicit
  * opt-in only) not at all. The process-wide TLS switch is never touched.
+ * Anything else (an empty pin, an opt-out that is not literally `true`) is
+ * refused before a socket is opened: the policy comes from a database row.
  */
 export function createDispatcher(tls: ProxmoxConnection['tls'], connectTimeoutMs: number): Agent {
-  if ('caCert' in tls) {
+  const policy: unknown = tls;
+  const refuse = () =>
+    new ProxmoxError(ProxmoxErrorKind.TlsNotPinned, 'no usable TLS pin and no explicit opt-out');
+  if (typeof policy !== 'object' || policy === null) throw refuse();
+  if ('caCert' in policy) {
+    if (typeof policy.caCert !== 'string' || policy.caCert.trim() === '') throw refuse();
     return new Agent({
-      connect: { ca: tls.caCert, maxCachedSessions: 0, timeout: connectTimeoutMs },
+      connect: { ca: policy.caCert, maxCachedSessions: 0, timeout: connectTimeoutMs },
     });
   }
-  if ('insecure' in tls) {
+  if ('insecure' in policy) {
+    if (policy.insecure !== true) throw refuse();
     return new Agent({ connect: { rejectUnauthorized: false, timeout: connectTimeoutMs } });
   }
-  const expected = tls.fingerprint.toUpperCase();
+  const expected =
+    'fingerprint' in policy && typeof policy.fingerprint === 'string'
+      ? policy.fingerprint.toUpperCase()
+      : '';
+  if (!SHA256_FINGERPRINT.test(expected)) throw refuse();
   // No session reuse: a resumed TLS session presents no certificate to compare.
   const connect = buildConnector({
     rejectUnauthorized: false,

@@ -8,8 +8,9 @@ import { DomainError, ErrorCode } from '../../common/errors/domain-error';
 import { pageOf, type Page, type PaginationQuery } from '../../common/pagination/pagination';
 import { AppConfig } from '../../config/app-config';
 import type { ProxmoxConnection } from '../gateway/proxmox-connection';
-import { ProxmoxError } from '../gateway/proxmox-error';
+import { ProxmoxError, ProxmoxErrorKind } from '../gateway/proxmox-error';
 import { ProxmoxGateway } from '../gateway/proxmox-gateway';
+import { isNodeName } from '../node-name';
 import type { ShellTarget } from '../shell/node-shell';
 import { HostCredentials, type SealedHostChanges } from './host-credentials';
 import { hostProblems } from './host-rules';
@@ -45,6 +46,18 @@ function applyChanges(host: ProxmoxHost, body: SealedHostChanges): void {
   // Only keys the caller sent: an absent key must never overwrite a stored value.
   Object.assign(host, Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)));
   if (tlsFingerprint !== undefined) host.tlsFingerprint = tlsFingerprint.toUpperCase();
+}
+
+/**
+ * Fails closed: a row with neither pin nor the explicit opt-out (which the API
+ * and the database refuse, but a row may be written around both) is never
+ * connected to without verification.
+ */
+function tlsPolicyOf(host: ProxmoxHost): ProxmoxConnection['tls'] {
+  if (host.tlsFingerprint) return { fingerprint: host.tlsFingerprint };
+  if (host.caCert) return { caCert: host.caCert };
+  if (host.tlsInsecure) return { insecure: true };
+  throw new ProxmoxError(ProxmoxErrorKind.TlsNotPinned, `host ${host.id} has no TLS pin`);
 }
 
 @Injectable()
@@ -114,13 +127,22 @@ export class HostsService {
   /** Refreshes the node cache; nodes gone from the cluster are marked offline, never deleted. */
   async sync(id: string, actor: Actor): Promise<number> {
     const host = await this.get(id);
-    const connection = this.connectionFor(host);
-    let nodes;
+    let reported;
     try {
-      nodes = await this.gateway.listNodes(connection);
+      reported = await this.gateway.listNodes(this.connectionFor(host));
     } catch (err) {
+      // A credential that cannot be decrypted is our problem to report (409), not the upstream's.
+      if (err instanceof DomainError) throw err;
       throw new DomainError(ErrorCode.UpstreamFailed, `Sync failed: ${this.reasonOf(err, host)}`);
     }
+    const nodes = reported.filter((node) => {
+      if (isNodeName(node.name)) return true;
+      this.logger.warn(
+        { hostId: host.id, node: String(JSON.stringify(node.name)).slice(0, 100) },
+        'Proxmox reported a node whose name is not a valid node name; skipped',
+      );
+      return false;
+    });
     await this.em.transactional(async (em) => {
       const known = await em.find(ProxmoxNode, { host });
       const now = new Date();
@@ -163,16 +185,11 @@ export class HostsService {
             username: host.username ?? '',
             password: this.credentials.open(host, 'password') ?? '',
           };
-    const tls = host.tlsFingerprint
-      ? { fingerprint: host.tlsFingerprint }
-      : host.caCert
-        ? { caCert: host.caCert }
-        : { insecure: true as const };
     return {
       host: host.host,
       port: host.port,
       auth,
-      tls,
+      tls: tlsPolicyOf(host),
       timeoutMs: this.config.proxmox.callTimeoutMs,
     };
   }

@@ -1,9 +1,8 @@
+import { isNodeName } from '../node-name';
 import { ShellCommand, ShellTarget } from './node-shell';
 import { NodeShellError, NodeShellErrorKind } from './shell-errors';
 import { quoteArgv } from './shell-quote';
 
-/** Proxmox node names are host names (pve-common's `pve-node` format). */
-const NODE_NAME = /^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/;
 /** Node's setTimeout limit. */
 const MAX_TIMEOUT_MS = 2_147_483_647;
 
@@ -21,7 +20,7 @@ function invalid(message: string): NodeShellError {
 export function buildCommandLine(target: ShellTarget, argv: readonly string[]): string {
   const line = quoteArgv(argv);
   if (target.via !== 'hop') return line;
-  if (!NODE_NAME.test(target.node)) throw invalid('The node name is not a valid host name');
+  if (!isNodeName(target.node)) throw invalid('The node name is not a valid host name');
   return quoteArgv(['ssh', '-o', 'BatchMode=yes', '--', target.node, line]);
 }
 
