@@ -1,8 +1,40 @@
 import { EntityManager } from '@mikro-orm/postgresql';
+import { createServer, type Server, type Socket } from 'node:net';
 import { SimulatorFixture } from '../pve-simulator/testing/simulator-fixture';
 import { expectError } from '../support/expectations';
 import { startFreshApp, type TestApp } from '../support/test-app';
 import { bearer, loginAdmin, type Session } from '../support/users';
+
+/** A TCP endpoint that accepts connections and never says a word; counts them. */
+class SilentServer {
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+  accepted = 0;
+
+  private constructor() {
+    this.server = createServer((socket) => {
+      this.accepted += 1;
+      this.sockets.add(socket);
+      socket.on('error', () => undefined);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+  }
+
+  static async start(): Promise<SilentServer> {
+    const silent = new SilentServer();
+    await new Promise<void>((resolve) => silent.server.listen(0, '127.0.0.1', resolve));
+    return silent;
+  }
+
+  get port(): number {
+    return (this.server.address() as { port: number }).port;
+  }
+
+  close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
 
 describe('Proxmox host safety', () => {
   let t: TestApp;
@@ -54,6 +86,7 @@ describe('Proxmox host safety', () => {
     ).map((n) => n.node);
 
   beforeAll(async () => {
+    // The default call timeout (15 s): the host test must answer within 10 s all the same.
     t = await startFreshApp();
     admin = await loginAdmin(t);
     sim = await SimulatorFixture.start();
@@ -63,6 +96,78 @@ describe('Proxmox host safety', () => {
     await sim?.close();
   });
   afterEach(() => sim.control('DELETE', '/_sim/faults'));
+
+  describe('POST /:id/test checks the API and SSH', () => {
+    it('ok when both answer, with the version and the SSH result', async () => {
+      const host = await create();
+      const res = await testHost(host.id);
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({
+        ok: true,
+        version: expect.any(String),
+        latencyMs: expect.any(Number),
+        ssh: { ok: true },
+      });
+    });
+
+    it('a wrong SSH password: not ok, although the API answers', async () => {
+      const host = await create({ sshPassword: 'wrong-ssh-password' });
+      const res = await testHost(host.id);
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({
+        ok: false,
+        version: expect.any(String),
+        ssh: { ok: false, reason: 'the SSH server rejected the credentials' },
+      });
+      expect(JSON.stringify(res.body)).not.toMatch(/127\.0\.0\.1|wrong-ssh-password|Error/);
+    });
+
+    it('a wrong SSH host key: not ok, in our words', async () => {
+      const host = await create({
+        sshHostKeyFingerprint: 'SHA256:' + 'A'.repeat(43),
+      });
+      expect((await testHost(host.id)).body).toMatchObject({
+        ok: false,
+        ssh: { ok: false, reason: 'the SSH host key does not match the pinned one' },
+      });
+    });
+
+    it('a wrong API token with a working SSH: not ok, the SSH part says ok', async () => {
+      const host = await create({ tokenSecret: '00000000-0000-4000-8000-000000000000' });
+      expect((await testHost(host.id)).body).toEqual({
+        ok: false,
+        reason: 'Proxmox rejected the credentials',
+        ssh: { ok: true },
+      });
+    });
+
+    it('a host that accepts connections and never answers: the answer still comes, not ok', async () => {
+      const silent = await SilentServer.start();
+      try {
+        const host = await create({
+          port: silent.port,
+          sshPort: silent.port,
+          tlsFingerprint: undefined,
+          tlsInsecure: true,
+        });
+        const started = Date.now();
+        const res = await testHost(host.id);
+        // Printed for the record, not asserted: timing assertions are flaky by nature.
+        process.stdout.write(
+          `host test against a silent host answered in ${Date.now() - started} ms\n`,
+        );
+        expect(res.status).toBe(200);
+        expect(res.body).toEqual({
+          ok: false,
+          reason: 'Proxmox did not answer in time',
+          ssh: { ok: false, reason: 'SSH did not answer in time' },
+        });
+        expect(silent.accepted).toBeGreaterThanOrEqual(2);
+      } finally {
+        await silent.close();
+      }
+    });
+  });
 
   describe('node names and answer sizes from Proxmox', () => {
     const node = (name: unknown) => ({
@@ -123,8 +228,30 @@ describe('Proxmox host safety', () => {
       const reason =
         'the host has no TLS fingerprint or CA certificate, and insecure TLS is not enabled';
       expect(expectError(await syncHost(host.id), 502).message).toBe(`Sync failed: ${reason}`);
-      expect((await testHost(host.id)).body).toEqual({ ok: false, reason });
+      expect((await testHost(host.id)).body).toEqual({ ok: false, reason, ssh: { ok: true } });
       expect((await sim.state()).calls).toBe(calls);
+    });
+
+    it('no SSH host key and no opt-out: no SSH connection is made', async () => {
+      const silent = await SilentServer.start();
+      try {
+        const host = await create({ sshPort: silent.port });
+        await sql('alter table proxmox_host drop constraint if exists proxmox_host_ssh_pinned');
+        await sql(
+          'update proxmox_host set ssh_host_key_fingerprint = null, ssh_insecure = false where id = ?',
+          [host.id],
+        );
+        expect((await testHost(host.id)).body).toMatchObject({
+          ok: false,
+          ssh: {
+            ok: false,
+            reason: 'the host has no SSH host key fingerprint, and insecure SSH is not enabled',
+          },
+        });
+        expect(silent.accepted).toBe(0);
+      } finally {
+        await silent.close();
+      }
     });
   });
 });

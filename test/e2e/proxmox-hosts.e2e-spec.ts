@@ -350,6 +350,7 @@ describe('Proxmox hosts and nodes', () => {
           ok: true,
           version: expect.any(String),
           latencyMs: expect.any(Number),
+          ssh: { ok: true },
         });
       }
     });

@@ -6,4 +6,6 @@ export interface ProxmoxConnection {
   tls: { fingerprint: string } | { caCert: string } | { insecure: true };
   /** Budget of one HTTP call, connect included. */
   timeoutMs: number;
+  /** Ends the call and any retry when it aborts, e.g. an overall deadline across several calls. */
+  signal?: AbortSignal;
 }

@@ -134,7 +134,11 @@ export class ProxmoxHttpEngine implements ApiRequestable {
       try {
         return await this.send(verb, safePath, params, false);
       } catch (err) {
-        const retry = attempt < attempts && err instanceof ProxmoxError && err.transient;
+        const retry =
+          attempt < attempts &&
+          err instanceof ProxmoxError &&
+          err.transient &&
+          !this.connection.signal?.aborted;
         if (!retry) throw err;
         await new Promise((resolve) => setTimeout(resolve, READ_RETRY_DELAY_MS * attempt));
       }
@@ -182,13 +186,19 @@ export class ProxmoxHttpEngine implements ApiRequestable {
         headers,
         body,
         dispatcher: this.dispatcher,
-        signal: AbortSignal.timeout(this.connection.timeoutMs),
+        signal: this.signal(),
       });
       return { status: res.status, statusText: res.statusText, text: await readCapped(res) };
     } catch (err) {
       if (err instanceof ProxmoxError) throw err;
       throw transportError(err);
     }
+  }
+
+  private signal(): AbortSignal {
+    const timeout = AbortSignal.timeout(this.connection.timeoutMs);
+    const { signal } = this.connection;
+    return signal ? AbortSignal.any([timeout, signal]) : timeout;
   }
 
   private async authHeaders(verb: string): Promise<Record<string, string>> {

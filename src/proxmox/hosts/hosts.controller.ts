@@ -20,13 +20,17 @@ import {
   HostTestResult,
   UpdateHostBody,
 } from './hosts.dto';
+import { HostTester } from './host-tester';
 import { HostsService } from './hosts.service';
 
 @ApiTags('proxmox')
 @Controller('api/proxmox/hosts')
 @AdminOnly()
 export class HostsController {
-  constructor(private readonly hosts: HostsService) {}
+  constructor(
+    private readonly hosts: HostsService,
+    private readonly tester: HostTester,
+  ) {}
 
   @Get()
   @ApiOperation({ summary: 'Proxmox hosts (secrets never included)' })
@@ -77,11 +81,14 @@ export class HostsController {
 
   @Post(':id/test')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Check that the host answers with these credentials and this pin' })
+  @ApiOperation({
+    summary:
+      'Check that the API and SSH answer with these credentials and pins; answers within 10 s',
+  })
   @ApiOkResponse({ type: HostTestResult })
   @ApiErrors(400, 404)
   test(@Param('id', uuidParam()) id: string): Promise<HostTestResult> {
-    return this.hosts.test(id);
+    return this.tester.test(id);
   }
 
   @Post(':id/sync')

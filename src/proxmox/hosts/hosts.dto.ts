@@ -301,11 +301,22 @@ export class HostDto {
 
 export class HostPage extends PageDto(HostDto, 'HostPage') {}
 
+export class SshTestResult {
+  @ApiProperty({ description: 'The SSH endpoint accepted the login and ran a command' })
+  ok!: boolean;
+  @ApiPropertyOptional({ example: 'the SSH server rejected the credentials' }) reason?: string;
+}
+
 export class HostTestResult {
-  @ApiProperty() ok!: boolean;
+  @ApiProperty({ description: 'True only when both the API and SSH answer' }) ok!: boolean;
   @ApiPropertyOptional({ example: '8.2.4' }) version?: string;
   @ApiPropertyOptional({ example: 42 }) latencyMs?: number;
-  @ApiPropertyOptional({ example: 'Proxmox rejected the credentials' }) reason?: string;
+  @ApiPropertyOptional({
+    example: 'Proxmox rejected the credentials',
+    description: 'Why the API check failed',
+  })
+  reason?: string;
+  @ApiProperty({ type: SshTestResult }) ssh!: SshTestResult;
 }
 
 export class HostSyncResult {

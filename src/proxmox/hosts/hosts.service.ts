@@ -14,12 +14,7 @@ import { isNodeName } from '../node-name';
 import type { ShellTarget } from '../shell/node-shell';
 import { HostCredentials, type SealedHostChanges } from './host-credentials';
 import { hostProblems } from './host-rules';
-import {
-  type CreateHostBody,
-  HOST_DEFAULTS,
-  type HostTestResult,
-  type UpdateHostBody,
-} from './hosts.dto';
+import { type CreateHostBody, HOST_DEFAULTS, type UpdateHostBody } from './hosts.dto';
 import { ProxmoxHost } from './proxmox-host.entity';
 import { NodeStatus, ProxmoxNode } from './proxmox-node.entity';
 
@@ -111,17 +106,6 @@ export class HostsService {
     // Applications reference their host; the foreign key refuses the delete (409).
     await this.em.remove(host).flush();
     await this.record(AuditAction.HostDelete, id, actor);
-  }
-
-  async test(id: string): Promise<HostTestResult> {
-    const host = await this.get(id);
-    const started = Date.now();
-    try {
-      const { version } = await this.gateway.version(this.connectionFor(host));
-      return { ok: true, version, latencyMs: Date.now() - started };
-    } catch (err) {
-      return { ok: false, reason: this.reasonOf(err, host) };
-    }
   }
 
   /** Refreshes the node cache; nodes gone from the cluster are marked offline, never deleted. */
@@ -218,7 +202,8 @@ export class HostsService {
     return node ? { ...endpoint, via: 'hop', node } : endpoint;
   }
 
-  private reasonOf(err: unknown, host: ProxmoxHost): string {
+  /** Our wording of a failed Proxmox call for the caller; the upstream text goes to the log only. */
+  reasonOf(err: unknown, host: ProxmoxHost): string {
     // Our own wording already (e.g. a credential that does not decrypt).
     if (err instanceof DomainError) return err.message;
     if (err instanceof ProxmoxError) {
