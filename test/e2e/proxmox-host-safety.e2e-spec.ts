@@ -1,6 +1,9 @@
-import { EntityManager } from '@mikro-orm/postgresql';
+import { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
+import { buildOrmOptions } from '../../src/database/orm-options';
 import { SimulatorFixture } from '../pve-simulator/testing/simulator-fixture';
+import { databaseUrl, workerDatabase } from '../support/databases';
 import { expectError } from '../support/expectations';
 import { startFreshApp, type TestApp } from '../support/test-app';
 import { bearer, loginAdmin, type Session } from '../support/users';
@@ -212,6 +215,141 @@ describe('Proxmox host safety', () => {
         rules: [{ method: 'GET', path: '/nodes$', padBytes: 1024 * 1024 }],
       });
       expect((await syncHost(host.id)).body).toEqual({ nodes: 2 });
+    });
+  });
+
+  describe('database constraints, for rows written around the service', () => {
+    let rows = 0;
+    /** A row the service would accept, as SQL columns. */
+    const validRow = (overrides: Record<string, unknown> = {}): Record<string, unknown> => {
+      rows += 1;
+      return {
+        id: randomUUID(),
+        name: `sql-${rows}`,
+        host: '10.0.0.1',
+        port: 8006,
+        token_id: 'root@pam!x',
+        token_secret: 'sealed',
+        tls_fingerprint: 'AB:'.repeat(31) + 'AB',
+        ca_cert: null,
+        tls_insecure: false,
+        ssh_port: 22,
+        ssh_password: 'sealed',
+        ssh_host_key_fingerprint: 'SHA256:' + 'A'.repeat(43),
+        ssh_insecure: false,
+        storage: 'local-lvm',
+        backup_storage: 'local',
+        bridge: 'vmbr0',
+        template: 'local:vztmpl/x.tar.zst',
+        vmid_min: 700_000 + rows * 1000,
+        vmid_max: 700_000 + rows * 1000 + 999,
+        port_min: 30_000,
+        port_max: 32_767,
+        created_at: new Date(),
+        updated_at: new Date(),
+        ...overrides,
+      };
+    };
+    const insert = (row: Record<string, unknown>) => {
+      const columns = Object.keys(row);
+      return sql(
+        `insert into proxmox_host (${columns.map((c) => `"${c}"`).join(', ')}) values (${columns.map(() => '?').join(', ')})`,
+        Object.values(row),
+      );
+    };
+    const refusal = async (row: Record<string, unknown>): Promise<string> => {
+      try {
+        await insert(row);
+      } catch (err) {
+        return (err as Error).message;
+      }
+      throw new Error('the database accepted the row');
+    };
+
+    it('accepts valid rows: pinned by fingerprint, by CA, or explicitly insecure', async () => {
+      await insert(validRow());
+      await insert(validRow({ tls_fingerprint: null, ca_cert: 'PEM' }));
+      await insert(
+        validRow({
+          tls_fingerprint: null,
+          tls_insecure: true,
+          ssh_host_key_fingerprint: null,
+          ssh_insecure: true,
+        }),
+      );
+    });
+
+    it.each([
+      ['no TLS pin and no opt-out', { tls_fingerprint: null }, 'proxmox_host_tls_pinned'],
+      ['no SSH pin and no opt-out', { ssh_host_key_fingerprint: null }, 'proxmox_host_ssh_pinned'],
+      ['API port 0', { port: 0 }, 'proxmox_host_api_port'],
+      ['API port 65536', { port: 65_536 }, 'proxmox_host_api_port'],
+      ['SSH port 0', { ssh_port: 0 }, 'proxmox_host_ssh_port'],
+      ['SSH port 65536', { ssh_port: 65_536 }, 'proxmox_host_ssh_port'],
+      ['a port pool from 0', { port_min: 0 }, 'proxmox_host_port_bounds'],
+      ['a port pool past 65535', { port_max: 65_536 }, 'proxmox_host_port_bounds'],
+      ['a reversed port pool', { port_min: 32_000, port_max: 31_000 }, 'proxmox_host_port_range'],
+      ['a VMID below 100', { vmid_min: 99 }, 'proxmox_host_vmid_bounds'],
+      ['a VMID past 999999999', { vmid_max: 1_000_000_000 }, 'proxmox_host_vmid_bounds'],
+      [
+        'a reversed VMID range',
+        { vmid_min: 900_500, vmid_max: 900_400 },
+        'proxmox_host_vmid_range',
+      ],
+    ])('refuses %s', async (_name, overrides, constraint) => {
+      expect(await refusal(validRow(overrides))).toContain(`"${constraint}"`);
+    });
+
+    it('refuses a VMID range overlapping another host, even by one id; adjacent is fine', async () => {
+      await insert(validRow({ vmid_min: 800_000, vmid_max: 800_999 }));
+      expect(await refusal(validRow({ vmid_min: 800_999, vmid_max: 801_500 }))).toContain(
+        '"proxmox_host_vmid_disjoint"',
+      );
+      expect(await refusal(validRow({ vmid_min: 799_000, vmid_max: 805_000 }))).toContain(
+        '"proxmox_host_vmid_disjoint"',
+      );
+      await insert(validRow({ vmid_min: 801_000, vmid_max: 801_999 }));
+    });
+
+    it('two hosts created in parallel with overlapping ranges, the table lock bypassed: one is refused', async () => {
+      const results = await Promise.allSettled(
+        [0, 1].map(() => insert(validRow({ vmid_min: 810_000, vmid_max: 810_999 }))),
+      );
+      expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    });
+
+    it('the migration applies over existing valid rows', async () => {
+      const url = databaseUrl(workerDatabase('hostconstraints'));
+      const orm = await MikroORM.init({
+        ...buildOrmOptions({ ...t.config.database, url }, t.config.keyring),
+        pool: { min: 0, max: 2 },
+      });
+      try {
+        await orm.schema.ensureDatabase();
+        await orm.migrator.up({ to: 'Migration20261129010000ProxmoxHosts' });
+        const connection = orm.em.getConnection();
+        for (const row of [
+          validRow(),
+          validRow({ tls_fingerprint: null, ca_cert: 'PEM' }),
+          validRow({ tls_fingerprint: null, tls_insecure: true }),
+          validRow({ ssh_host_key_fingerprint: null, ssh_insecure: true }),
+        ]) {
+          const columns = Object.keys(row);
+          await connection.execute(
+            `insert into proxmox_host (${columns.map((c) => `"${c}"`).join(', ')}) values (${columns.map(() => '?').join(', ')})`,
+            Object.values(row),
+          );
+        }
+        const applied = await orm.migrator.up();
+        expect(applied.map((m) => m.name)).toContain('Migration20261130010000HostConstraints');
+        expect(await orm.migrator.getPendingMigrations()).toEqual([]);
+        const [{ count }] = await connection.execute<{ count: string }[]>(
+          'select count(*) from proxmox_host',
+        );
+        expect(Number(count)).toBe(4);
+      } finally {
+        await orm.close(true);
+      }
     });
   });
 

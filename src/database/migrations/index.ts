@@ -2,10 +2,15 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261129000000Initial } from './20261129000000-initial';
 import { Migration20261129010000ProxmoxHosts } from './20261129010000-proxmox-hosts';
 import { Migration20261130000000AuthHardening } from './20261130000000-auth-hardening';
+import { Migration20261130010000HostConstraints } from './20261130010000-host-constraints';
 
 /** Applied in this order; a new migration is appended here. */
 export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261129000000Initial', class: Migration20261129000000Initial },
   { name: 'Migration20261129010000ProxmoxHosts', class: Migration20261129010000ProxmoxHosts },
   { name: 'Migration20261130000000AuthHardening', class: Migration20261130000000AuthHardening },
+  {
+    name: 'Migration20261130010000HostConstraints',
+    class: Migration20261130010000HostConstraints,
+  },
 ];

@@ -19,8 +19,28 @@ import { EncryptedType } from '../../database/types/encrypted.type';
   expression:
     'create unique index "proxmox_host_single_default" on "proxmox_host" ("is_default") where "is_default"',
 })
+// An exclusion constraint; declared as an index so that MikroORM knows the index behind it.
+@Index({
+  name: 'proxmox_host_vmid_disjoint',
+  expression: `alter table "proxmox_host" add constraint "proxmox_host_vmid_disjoint" exclude using gist (int4range(vmid_min, vmid_max, '[]') with &&)`,
+})
 @Check({ name: 'proxmox_host_vmid_range', expression: 'vmid_min <= vmid_max' })
 @Check({ name: 'proxmox_host_port_range', expression: 'port_min <= port_max' })
+@Check({
+  name: 'proxmox_host_tls_pinned',
+  expression: 'tls_insecure or tls_fingerprint is not null or ca_cert is not null',
+})
+@Check({
+  name: 'proxmox_host_ssh_pinned',
+  expression: 'ssh_insecure or ssh_host_key_fingerprint is not null',
+})
+@Check({ name: 'proxmox_host_api_port', expression: 'port >= 1 and port <= 65535' })
+@Check({ name: 'proxmox_host_ssh_port', expression: 'ssh_port >= 1 and ssh_port <= 65535' })
+@Check({ name: 'proxmox_host_port_bounds', expression: 'port_min >= 1 and port_max <= 65535' })
+@Check({
+  name: 'proxmox_host_vmid_bounds',
+  expression: 'vmid_min >= 100 and vmid_max <= 999999999',
+})
 export class ProxmoxHost {
   [OptionalProps]?:
     | 'port'
