@@ -100,6 +100,36 @@ describe('Proxmox host safety', () => {
   });
   afterEach(() => sim.control('DELETE', '/_sim/faults'));
 
+  // First: these hosts take the default VMID blocks, so no other host may exist yet.
+  describe('default VMID ranges', () => {
+    const range = (h: { vmidMin: number; vmidMax: number }) => `${h.vmidMin}-${h.vmidMax}`;
+    const noRange = { vmidMin: undefined, vmidMax: undefined };
+
+    it('each host without a range gets the next free block of 10,000, skipping taken ones', async () => {
+      const first = [await create(noRange), await create(noRange), await create(noRange)];
+      expect(first.map(range)).toEqual(['10000-19999', '20000-29999', '30000-39999']);
+      await create({ vmidMin: 40_500, vmidMax: 40_600 });
+      expect(range(await create(noRange))).toBe('50000-59999');
+    });
+
+    it('hosts created in parallel without a range get distinct blocks', async () => {
+      const results = await Promise.all(
+        [0, 1, 2, 3, 4].map(() =>
+          t.http().post('/api/proxmox/hosts').set(bearer(admin)).send(hostBody(noRange)),
+        ),
+      );
+      expect(results.map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
+      const ranges = results.map((r) => range(r.body as { vmidMin: number; vmidMax: number }));
+      expect(ranges.sort()).toEqual([
+        '100000-109999',
+        '60000-69999',
+        '70000-79999',
+        '80000-89999',
+        '90000-99999',
+      ]);
+    });
+  });
+
   describe('POST /:id/test checks the API and SSH', () => {
     it('ok when both answer, with the version and the SSH result', async () => {
       const host = await create();

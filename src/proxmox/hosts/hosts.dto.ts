@@ -17,6 +17,7 @@ import { isHostAddress } from '../../common/net/host-address';
 import { utils as sshUtils } from 'ssh2';
 import { PageDto, PaginationQuery } from '../../common/pagination/pagination';
 import type { ProxmoxHost } from './proxmox-host.entity';
+import { VMID_BLOCK_SIZE, VMID_BLOCK_START } from './vmid-blocks';
 import { NodeStatus, type ProxmoxNode } from './proxmox-node.entity';
 
 const IsHostAddress = (): PropertyDecorator =>
@@ -36,8 +37,9 @@ export const HOST_DEFAULTS = {
   backupStorage: 'local',
   bridge: 'vmbr0',
   template: 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst',
-  vmidMin: 10_000,
-  vmidMax: 19_999,
+  // Placeholders: a host created without either gets the first free block (vmid-blocks.ts).
+  vmidMin: VMID_BLOCK_START,
+  vmidMax: VMID_BLOCK_START + VMID_BLOCK_SIZE - 1,
   portMin: 30_000,
   portMax: 32_767,
 } as const;
@@ -197,14 +199,24 @@ export class CreateHostBody {
   })
   template?: string;
 
-  @ApiPropertyOptional({ default: HOST_DEFAULTS.vmidMin, minimum: 100, maximum: 999_999_999 })
+  @ApiPropertyOptional({
+    minimum: 100,
+    maximum: 999_999_999,
+    description:
+      'Default (neither vmidMin nor vmidMax given): the first free block of 10,000 from 10000',
+  })
   @Optional()
   @IsInt()
   @Min(100)
   @Max(999_999_999)
   vmidMin?: number;
 
-  @ApiPropertyOptional({ default: HOST_DEFAULTS.vmidMax, minimum: 100, maximum: 999_999_999 })
+  @ApiPropertyOptional({
+    minimum: 100,
+    maximum: 999_999_999,
+    description:
+      'Default (neither vmidMin nor vmidMax given): the first free block of 10,000 from 10000',
+  })
   @Optional()
   @IsInt()
   @Min(100)

@@ -17,6 +17,7 @@ import { hostProblems } from './host-rules';
 import { type CreateHostBody, HOST_DEFAULTS, type UpdateHostBody } from './hosts.dto';
 import { ProxmoxHost } from './proxmox-host.entity';
 import { NodeStatus, ProxmoxNode } from './proxmox-node.entity';
+import { firstFreeVmidBlock, type VmidRange } from './vmid-blocks';
 
 /** Applies a PATCH: a new credential of one kind replaces the other kind. */
 function applyChanges(host: ProxmoxHost, body: SealedHostChanges): void {
@@ -88,7 +89,8 @@ export class HostsService {
       host: body.host,
     });
     applyChanges(host, this.credentials.seal(body));
-    const saved = await this.save(host, true);
+    const pickVmidRange = body.vmidMin === undefined && body.vmidMax === undefined;
+    const saved = await this.save(host, true, pickVmidRange);
     await this.record(AuditAction.HostCreate, saved.id, actor);
     return saved;
   }
@@ -220,9 +222,14 @@ export class HostsService {
 
   /**
    * Validates the whole host, then writes it while holding the table lock, so
-   * two concurrent writes cannot both pass the VMID-overlap check.
+   * two concurrent writes cannot both pass the VMID-overlap check (nor both
+   * pick the same free VMID block).
    */
-  private async save(host: ProxmoxHost, isNew: boolean): Promise<ProxmoxHost> {
+  private async save(
+    host: ProxmoxHost,
+    isNew: boolean,
+    pickVmidRange = false,
+  ): Promise<ProxmoxHost> {
     const problems = hostProblems(host);
     if (problems.length > 0) {
       this.em.clear();
@@ -231,6 +238,15 @@ export class HostsService {
     try {
       await this.em.transactional(async (em) => {
         await em.execute('lock table "proxmox_host" in share row exclusive mode');
+        if (pickVmidRange) {
+          const block = firstFreeVmidBlock(
+            await em.execute<VmidRange[]>(
+              'select vmid_min as "vmidMin", vmid_max as "vmidMax" from "proxmox_host"',
+            ),
+          );
+          if (!block) throw DomainError.invalid('vmidMin', 'no free block of VMIDs is left');
+          Object.assign(host, block);
+        }
         const overlapping = await em.findOne(ProxmoxHost, {
           id: { $ne: host.id },
           vmidMin: { $lte: host.vmidMax },
