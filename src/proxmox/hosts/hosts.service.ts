@@ -1,4 +1,9 @@
-import { EntityManager, LockMode, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
+import {
+  EntityManager,
+  FlushMode,
+  LockMode,
+  UniqueConstraintViolationException,
+} from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { AuditAction } from '../../audit/audit-actions';
@@ -247,11 +252,17 @@ export class HostsService {
           if (!block) throw DomainError.invalid('vmidMin', 'no free block of VMIDs is left');
           Object.assign(host, block);
         }
-        const overlapping = await em.findOne(ProxmoxHost, {
-          id: { $ne: host.id },
-          vmidMin: { $lte: host.vmidMax },
-          vmidMax: { $gte: host.vmidMin },
-        });
+        const overlapping = await em.findOne(
+          ProxmoxHost,
+          {
+            id: { $ne: host.id },
+            vmidMin: { $lte: host.vmidMax },
+            vmidMax: { $gte: host.vmidMin },
+          },
+          // Not flushed first: the database would refuse the changed row (exclusion
+          // constraint) before this check could name the host it overlaps.
+          { flushMode: FlushMode.COMMIT },
+        );
         if (overlapping) {
           throw DomainError.invalid(
             'vmidMin',
