@@ -34,6 +34,7 @@ describe('encryption key rotation', () => {
           tokenId: sim.sim.tokenId,
           tokenSecret: sim.sim.tokenSecret,
           tlsFingerprint: sim.sim.tlsFingerprint,
+          sshPort: sim.sim.sshPort,
           sshPassword: sim.sim.sshPassword,
           sshHostKeyFingerprint: sim.sim.sshHostKeyFingerprint,
           vmidMin: 1000 + i * 100,
