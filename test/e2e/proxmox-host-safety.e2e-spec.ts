@@ -351,7 +351,7 @@ describe('Proxmox host safety', () => {
     it('the migration applies over existing valid rows', async () => {
       const url = databaseUrl(workerDatabase('hostconstraints'));
       const orm = await MikroORM.init({
-        ...buildOrmOptions({ ...t.config.database, url }, t.config.keyring),
+        ...buildOrmOptions({ ...t.config.database, url }),
         pool: { min: 0, max: 2 },
       });
       try {

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
+import { DomainError } from '../../common/errors/domain-error';
 import { ProxmoxGateway } from '../gateway/proxmox-gateway';
 import { NodeShell } from '../shell/node-shell';
 import { NodeShellError, NodeShellErrorKind } from '../shell/shell-errors';
@@ -77,6 +78,8 @@ export class HostTester {
       );
       return { ok: true };
     } catch (err) {
+      // Our own wording already (e.g. a credential that does not decrypt).
+      if (err instanceof DomainError) return { ok: false, reason: err.message };
       if (err instanceof NodeShellError) {
         this.logger.warn({ hostId: host.id, kind: err.kind, err }, 'SSH check failed');
         return { ok: false, reason: SSH_REASONS[err.kind] };
