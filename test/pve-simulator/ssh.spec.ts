@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { utils } from 'ssh2';
+import { generateEd25519KeyPair } from './identity/ssh-key-pair';
 import { sshConnect, sshExec } from './testing/ssh-session';
 import { SimulatorFixture } from './testing/simulator-fixture';
 
@@ -19,7 +19,7 @@ services:
 `;
 
 describe('SSH to a node', () => {
-  const clientKey = utils.generateKeyPairSync('ed25519', {});
+  const clientKey = generateEd25519KeyPair();
   let fx: SimulatorFixture;
 
   beforeAll(async () => {
@@ -53,7 +53,7 @@ describe('SSH to a node', () => {
       await expect(sshConnect({ ...fx.sim, sshPassword: 'wrong' })).rejects.toThrow(
         /authentication methods failed/,
       );
-      const stranger = utils.generateKeyPairSync('ed25519', {});
+      const stranger = generateEd25519KeyPair();
       await expect(sshConnect({ ...fx.sim, privateKey: stranger.private })).rejects.toThrow(
         /authentication methods failed/,
       );

@@ -1,4 +1,4 @@
-import { utils } from 'ssh2';
+import { generateEd25519KeyPair } from '../../../test/pve-simulator/identity/ssh-key-pair';
 import { planConnection } from './connection-plan';
 import { ShellTarget } from './node-shell';
 import { NodeShellError, NodeShellErrorKind } from './shell-errors';
@@ -55,7 +55,7 @@ describe('planConnection', () => {
     const error = failure({ ...base, auth: { privateKey: garbage } });
     expect(error.kind).toBe(NodeShellErrorKind.AuthFailed);
     expect(JSON.stringify({ m: error.message, d: error.details })).not.toContain('c2VjcmV0');
-    const publicOnly = utils.generateKeyPairSync('ed25519').public;
+    const publicOnly = generateEd25519KeyPair().public;
     expect(failure({ ...base, auth: { privateKey: publicOnly } }).kind).toBe(
       NodeShellErrorKind.AuthFailed,
     );

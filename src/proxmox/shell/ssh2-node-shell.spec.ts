@@ -1,5 +1,8 @@
 import { createServer, Server, Socket } from 'node:net';
-import { utils } from 'ssh2';
+import {
+  generateEd25519KeyPair,
+  generateEncryptedKeyPair,
+} from '../../../test/pve-simulator/identity/ssh-key-pair';
 import { SimulatorFixture } from '../../../test/pve-simulator/testing/simulator-fixture';
 import { ShellTarget } from './node-shell';
 import { NodeShellErrorKind } from './shell-errors';
@@ -16,13 +19,8 @@ import { freePort } from '../../../test/support/free-port';
 const OTHER_FINGERPRINT = 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 
 describe('Ssh2NodeShell against the Proxmox VE simulator', () => {
-  const clientKey = utils.generateKeyPairSync('ed25519');
-  // One bcrypt round: the passphrase matters here, not the key derivation's cost.
-  const lockedKey = utils.generateKeyPairSync('ed25519', {
-    passphrase: 'open sesame',
-    cipher: 'aes256-ctr',
-    rounds: 1,
-  });
+  const clientKey = generateEd25519KeyPair();
+  const lockedKey = generateEncryptedKeyPair('open sesame');
   let fx: SimulatorFixture;
   let target: ShellTarget;
   let shell: TrackingShell;
@@ -100,7 +98,7 @@ describe('Ssh2NodeShell against the Proxmox VE simulator', () => {
     });
 
     it('reports a key the server does not accept as AuthFailed', async () => {
-      const stranger = utils.generateKeyPairSync('ed25519');
+      const stranger = generateEd25519KeyPair();
       const error = await shellError(
         shell.run(
           { ...target, auth: { privateKey: stranger.private } },

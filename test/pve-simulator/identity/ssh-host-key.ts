@@ -1,5 +1,6 @@
-import { createHash } from 'node:crypto';
-import { utils } from 'ssh2';
+import { generateEd25519KeyPair } from './ssh-key-pair';
+
+export { sshFingerprint } from './ssh-key-pair';
 
 export interface SshHostKey {
   privateKeyOpenSsh: string;
@@ -7,13 +8,7 @@ export interface SshHostKey {
   fingerprint: string;
 }
 
-export function sshFingerprint(publicKeyBlob: Buffer): string {
-  return `SHA256:${createHash('sha256').update(publicKeyBlob).digest('base64').replace(/=+$/, '')}`;
-}
-
 export function createSshHostKey(): SshHostKey {
-  const pair = utils.generateKeyPairSync('ed25519', {});
-  const parsed = utils.parseKey(pair.public);
-  if (parsed instanceof Error) throw parsed;
-  return { privateKeyOpenSsh: pair.private, fingerprint: sshFingerprint(parsed.getPublicSSH()) };
+  const pair = generateEd25519KeyPair('pve-simulator');
+  return { privateKeyOpenSsh: pair.private, fingerprint: pair.fingerprint };
 }
