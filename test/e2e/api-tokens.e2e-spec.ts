@@ -17,7 +17,7 @@ describe('personal API tokens', () => {
     alice = await createUser(t, admin);
     bob = await createUser(t, admin);
   });
-  afterAll(() => t.close());
+  afterAll(() => t?.close());
 
   const sql = (query: string, params: unknown[] = []) =>
     t.app.get(EntityManager).getConnection().execute(query, params);

@@ -30,7 +30,7 @@ describe('audit log', () => {
     await t.http().delete(`/api/auth/tokens/${token.body.id}`).set(bearer(user));
     await t.http().patch(`/api/users/${user.userId}`).set(bearer(admin)).send({ role: 'user' });
   });
-  afterAll(() => t.close());
+  afterAll(() => t?.close());
 
   const entries = async (query = ''): Promise<Entry[]> => {
     const res = await t.http().get(`/api/audit?perPage=100${query}`).set(bearer(admin));

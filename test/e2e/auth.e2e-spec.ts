@@ -32,7 +32,7 @@ describe('auth', () => {
     t = await startFreshApp();
     admin = await loginAdmin(t);
   });
-  afterAll(() => t.close());
+  afterAll(() => t?.close());
 
   describe('POST /api/auth/login', () => {
     it('answers the token pair and the user', async () => {

@@ -36,7 +36,7 @@ describe('catalog', () => {
       const res = await t.http().get('/api/catalog?perPage=100');
       all = res.body.items as CatalogApp[];
     });
-    afterAll(() => t.close());
+    afterAll(() => t?.close());
 
     const list = async (query: string) => {
       const res = await t.http().get(`/api/catalog${query}`);
@@ -211,10 +211,10 @@ describe('catalog', () => {
       redis = new Redis(env.REDIS_URL ?? '');
     });
     afterAll(async () => {
-      redis.disconnect();
-      await a.close();
-      await b.close();
-      await rm(dir, { recursive: true, force: true });
+      redis?.disconnect();
+      await a?.close();
+      await b?.close();
+      if (dir) await rm(dir, { recursive: true, force: true });
     });
 
     it('both replicas start with the catalog directory they were given', async () => {

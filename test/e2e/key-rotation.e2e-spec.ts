@@ -11,7 +11,7 @@ describe('encryption key rotation', () => {
   beforeAll(async () => {
     sim = await SimulatorFixture.start();
   });
-  afterAll(() => sim.close());
+  afterAll(() => sim?.close());
 
   it('re-encrypts every secret under the new key; the old key is no longer needed', async () => {
     const oldKey = randomBytes(32).toString('base64');

@@ -6,7 +6,7 @@ describe('migrations', () => {
   beforeAll(async () => {
     t = await startFreshApp();
   });
-  afterAll(() => t.close());
+  afterAll(() => t?.close());
 
   it('leave the schema exactly as the entities describe it', async () => {
     const diff = await t.app.get(MikroORM).schema.getUpdateSchemaSQL({ wrap: false });

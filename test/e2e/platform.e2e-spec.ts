@@ -15,7 +15,7 @@ describe('request pipeline', () => {
     t = await startFreshApp({ CORS_ORIGINS: 'https://ui.example.test' });
     admin = await loginAdmin(t);
   });
-  afterAll(() => t.close());
+  afterAll(() => t?.close());
 
   it('echoes a well-formed x-request-id, generates one otherwise', async () => {
     const echoed = await t.http().get('/health/live').set('x-request-id', 'abc-123.DEF');

@@ -60,9 +60,9 @@ describe('Proxmox hosts and nodes', () => {
     other = await SimulatorFixture.start({ nodes: ['pve1'] });
   });
   afterAll(async () => {
-    await t.close();
-    await sim.close();
-    await other.close();
+    await t?.close();
+    await sim?.close();
+    await other?.close();
   });
   afterEach(() => sim.control('DELETE', '/_sim/faults'));
 

@@ -16,7 +16,7 @@ describe('process roles', () => {
     await resetState(env, 'roles');
     api = await startApp({ ...env, PROXIMITY_ROLE: 'api' });
   });
-  afterAll(() => api.close());
+  afterAll(() => api?.close());
 
   const maintenanceQueue = (t: TestApp) => t.app.get<Queue>(getQueueToken(QueueName.Maintenance));
 

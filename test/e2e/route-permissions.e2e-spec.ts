@@ -61,7 +61,7 @@ describe('route permissions', () => {
     user = await createUser(t, admin);
     routes = collectRoutes(t);
   });
-  afterAll(() => t.close());
+  afterAll(() => t?.close());
 
   it('matches the reviewed snapshot: a new or changed route must be looked at', () => {
     expect(

@@ -30,7 +30,7 @@ describe('settings', () => {
     admin = await loginAdmin(t);
     user = await createUser(t, admin);
   });
-  afterAll(() => t.close());
+  afterAll(() => t?.close());
 
   it('GET answers the defaults to any user, 401 without a token', async () => {
     const res = await t.http().get('/api/settings').set(bearer(user));

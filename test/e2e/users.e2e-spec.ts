@@ -14,7 +14,7 @@ describe('users (admin)', () => {
     admin = await loginAdmin(t);
     user = await createUser(t, admin);
   });
-  afterAll(() => t.close());
+  afterAll(() => t?.close());
 
   it('every route: 401 without a token, 403 for a plain user', async () => {
     const routes: [string, string][] = [
@@ -172,7 +172,7 @@ describe('users (admin)', () => {
       t2 = await startFreshApp({}, 'admins');
       root = await loginAdmin(t2);
     });
-    afterEach(() => t2.close());
+    afterEach(() => t2?.close());
 
     it('cannot be demoted, disabled or deleted (409)', async () => {
       const http = t2.http;

@@ -11,7 +11,7 @@ describe('the simulator speaks HTTPS like pveproxy', () => {
   });
 
   afterAll(async () => {
-    await fx.close();
+    await fx?.close();
   });
 
   it('answers with the {data} envelope and exactly application/json;charset=UTF-8', async () => {

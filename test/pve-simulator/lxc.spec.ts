@@ -8,7 +8,7 @@ describe('LXC containers', () => {
   });
 
   afterAll(async () => {
-    await fx.close();
+    await fx?.close();
   });
 
   beforeEach(async () => {

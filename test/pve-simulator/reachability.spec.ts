@@ -67,7 +67,7 @@ describe('services of a container really answer', () => {
   });
 
   afterAll(async () => {
-    await fx.close();
+    await fx?.close();
   });
 
   it('gives the running container an address in 127.77.0.0/16', () => {

@@ -8,7 +8,7 @@ describe('snapshots and clones', () => {
   });
 
   afterAll(async () => {
-    await fx.close();
+    await fx?.close();
   });
 
   beforeEach(async () => {

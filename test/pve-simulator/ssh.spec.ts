@@ -32,7 +32,7 @@ describe('SSH to a node', () => {
   });
 
   afterAll(async () => {
-    await fx.close();
+    await fx?.close();
   });
 
   describe('authentication', () => {

@@ -11,7 +11,7 @@ describe('storage, backups and restores', () => {
   });
 
   afterAll(async () => {
-    await fx.close();
+    await fx?.close();
   });
 
   beforeEach(async () => {

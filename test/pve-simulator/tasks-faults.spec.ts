@@ -8,7 +8,7 @@ describe('tasks', () => {
   });
 
   afterAll(async () => {
-    await fx.close();
+    await fx?.close();
   });
 
   beforeEach(async () => {
@@ -101,7 +101,7 @@ describe('fault rules', () => {
   });
 
   afterAll(async () => {
-    await fx.close();
+    await fx?.close();
   });
 
   beforeEach(async () => {

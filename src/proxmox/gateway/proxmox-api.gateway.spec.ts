@@ -59,7 +59,7 @@ describe('ProxmoxApiGateway against the simulator', () => {
   });
   afterAll(async () => {
     await Promise.all(dispatchers.map((d) => d.destroy()));
-    await fixture.close();
+    await fixture?.close();
   });
   afterEach(async () => {
     await fixture.control('DELETE', '/_sim/faults');

@@ -22,7 +22,7 @@ describe('argv reaches the Proxmox VE simulator unchanged', () => {
   });
 
   afterAll(async () => {
-    await fx.close();
+    await fx?.close();
   });
 
   afterEach(() => {

@@ -36,7 +36,7 @@ describe('Ssh2NodeShell against the Proxmox VE simulator', () => {
   });
 
   afterAll(async () => {
-    await fx.close();
+    await fx?.close();
   });
 
   beforeEach(() => {
