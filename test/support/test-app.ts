@@ -1,6 +1,5 @@
 import 'reflect-metadata';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
@@ -9,10 +8,10 @@ import type { AppConfig } from '../../src/config/app-config';
 import { loadConfig } from '../../src/config/load-config';
 import { databaseUrl, recreateFromTemplate, testRunId, workerDatabase } from './databases';
 import { LogCapture } from './log-capture';
+import { deleteRedisKeys, TEST_REDIS_URL } from './redis-keys';
 
 export const ADMIN_USERNAME = 'admin';
 export const ADMIN_PASSWORD = 'admin-password-0123';
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export interface TestApp {
   app: NestExpressApplication;
@@ -35,7 +34,7 @@ export function testEnvironment(
     DATABASE_URL: databaseUrl(workerDatabase(variant)),
     DATABASE_POOL_MIN: '0',
     DATABASE_POOL_MAX: '5',
-    REDIS_URL,
+    REDIS_URL: TEST_REDIS_URL,
     REDIS_PREFIX: `proximity-test-${testRunId()}-w${worker}${variant}`,
     JWT_SECRET: randomBytes(32).toString('hex'),
     PROXIMITY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
@@ -49,18 +48,7 @@ export function testEnvironment(
 /** Empties this worker's database (fresh copy of the migrated template) and its Redis keys. */
 export async function resetState(env: NodeJS.ProcessEnv, variant = ''): Promise<void> {
   await recreateFromTemplate(workerDatabase(variant));
-  const redis = new Redis(REDIS_URL, { lazyConnect: true });
-  await redis.connect();
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${env.REDIS_PREFIX}:*`, 'COUNT', 500);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
+  await deleteRedisKeys(`${env.REDIS_PREFIX}:*`);
 }
 
 /** Boots the real application (real PostgreSQL and Redis) with captured logs. */
