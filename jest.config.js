@@ -1,12 +1,40 @@
-/** @type {import('jest').Config} */
-module.exports = {
+/**
+ * Three projects, so each kind of test can run alone:
+ * - unit: pure logic under src/, no server, no database;
+ * - simulator: the Proxmox VE simulator's suite and the adapters tested
+ *   against it over the network (`*.sim.spec.ts` under src/);
+ * - e2e: the real application on PostgreSQL and Redis (their global setup
+ *   and teardown run only when an e2e test is selected).
+ */
+const base = {
   rootDir: '.',
   testEnvironment: 'node',
   moduleFileExtensions: ['ts', 'js', 'json'],
-  testRegex: '.*\\.(spec|e2e-spec)\\.ts$',
   transform: { '^.+\\.ts$': ['@swc/jest'] },
-  globalSetup: '<rootDir>/test/support/global-setup.ts',
-  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+};
+
+/** @type {import('jest').Config} */
+module.exports = {
   testTimeout: 60000,
   maxWorkers: 2,
+  projects: [
+    {
+      ...base,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/src/**/*.spec.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '\\.sim\\.spec\\.ts$'],
+    },
+    {
+      ...base,
+      displayName: 'simulator',
+      testMatch: ['<rootDir>/src/**/*.sim.spec.ts', '<rootDir>/test/pve-simulator/**/*.spec.ts'],
+    },
+    {
+      ...base,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'],
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+    },
+  ],
 };
