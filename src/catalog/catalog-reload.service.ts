@@ -25,6 +25,11 @@ export function reloadChannel(prefix: string): string {
   return `${prefix}:catalog:reloaded`;
 }
 
+/** The subscriber connection's client name (CLIENT SETNAME). */
+export function catalogSubscriberName(prefix: string): string {
+  return `${prefix}:catalog-signals`;
+}
+
 interface ReloadSignal {
   origin: string;
 }
@@ -164,7 +169,12 @@ export class CatalogReloadService implements OnModuleInit, OnApplicationShutdown
   private async subscribe(): Promise<void> {
     const channel = reloadChannel(this.config.redis.prefix);
     // Its own connection: a subscribed connection can run no other command.
-    const subscriber = this.redis.duplicate({ lazyConnect: true, autoResubscribe: false });
+    // Named, so an operator can tell it apart in CLIENT LIST.
+    const subscriber = this.redis.duplicate({
+      lazyConnect: true,
+      autoResubscribe: false,
+      connectionName: catalogSubscriberName(this.config.redis.prefix),
+    });
     this.subscriber = subscriber;
     let started = false;
     let warned = false;

@@ -2,7 +2,12 @@ import Redis from 'ioredis';
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CatalogReloadService, RELOAD_WINDOW_KEY } from '../../src/catalog/catalog-reload.service';
+import {
+  catalogSubscriberName,
+  CatalogReloadService,
+  RELOAD_WINDOW_KEY,
+  RELOAD_WINDOW_MS,
+} from '../../src/catalog/catalog-reload.service';
 import { CatalogLoader } from '../../src/catalog/catalog.loader';
 import { expectError } from '../support/expectations';
 import { ROOT, waitFor } from '../support/spawn-app';
@@ -257,6 +262,8 @@ describe('catalog', () => {
     });
 
     it('answers 429 with Retry-After to a second reload within 10 s, on any replica', async () => {
+      await openWindow();
+      expect((await reload(a, admin)).status).toBe(200);
       for (const t of [a, b]) {
         const res = await reload(t, admin);
         expectError(res, 429);
@@ -265,8 +272,21 @@ describe('catalog', () => {
       }
     });
 
+    it('sets the window with an expiry, so it ends by itself', async () => {
+      await openWindow();
+      expect((await reload(b, admin)).status).toBe(200);
+      const ttl = await redis.pttl(`${env.REDIS_PREFIX}:${RELOAD_WINDOW_KEY}`);
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(RELOAD_WINDOW_MS);
+    });
+
     it('records the reload in the audit log', async () => {
-      const res = await a.http().get('/api/audit?action=catalog.reload').set(bearer(admin));
+      const audited = () => a.http().get('/api/audit?action=catalog.reload').set(bearer(admin));
+      const before = (await audited()).body.total as number;
+      await openWindow();
+      expect((await reload(a, admin)).status).toBe(200);
+      const res = await audited();
+      expect(res.body.total).toBe(before + 1);
       expect(res.body.items[0]).toMatchObject({
         actorId: admin.userId,
         resourceType: 'catalog',
@@ -301,6 +321,28 @@ describe('catalog', () => {
       }
       // The load finished: within the window the next call is refused.
       expectError(await reload(a, admin), 429);
+    });
+
+    it('reloads when its signal connection comes back: a signal may have been missed', async () => {
+      const added = join(dir, 'gitea.yaml');
+      await copyFile(join(SHIPPED, 'gitea.yaml'), added);
+      try {
+        // No reload request: only a reconnect can make the replicas read the directory.
+        const clients = (await redis.client('LIST')) as string;
+        const subscribers = clients
+          .split('\n')
+          .filter((line) =>
+            line.includes(` name=${catalogSubscriberName(env.REDIS_PREFIX ?? '')} `),
+          )
+          .map((line) => /\bid=(\d+)/.exec(line)?.[1] ?? '');
+        expect(subscribers).toHaveLength(2);
+        for (const id of subscribers) await redis.client('KILL', 'ID', id);
+        for (const t of [a, b]) {
+          await waitFor(async () => (await listIds(t)).includes('gitea'), 15_000);
+        }
+      } finally {
+        await rm(added);
+      }
     });
   });
 });
