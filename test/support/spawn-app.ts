@@ -10,6 +10,25 @@ export interface Spawned {
   exited: Promise<number | null>;
 }
 
+const running = new Set<ChildProcess>();
+
+/**
+ * Kills every process this test file spawned that is still running. A test
+ * that failed or timed out before its process exited would otherwise leave
+ * it, and its pipes keep the jest worker from exiting.
+ */
+export async function killSpawned(): Promise<void> {
+  await Promise.all(
+    [...running].map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          child.once('exit', () => resolve());
+          if (!child.kill('SIGKILL')) resolve();
+        }),
+    ),
+  );
+}
+
 /** Runs a TypeScript entry point of the project in its own process, as production would. */
 export function spawnEntry(entry: string, env: NodeJS.ProcessEnv, args: string[] = []): Spawned {
   const child = spawn(process.execPath, ['-r', '@swc-node/register', entry, ...args], {
@@ -17,6 +36,8 @@ export function spawnEntry(entry: string, env: NodeJS.ProcessEnv, args: string[]
     env: { PATH: process.env.PATH, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   let out = '';
   let err = '';
   child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));

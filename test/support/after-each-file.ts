@@ -1,0 +1,4 @@
+import { killSpawned } from './spawn-app';
+
+// Runs after every e2e test file, whatever its own hooks did.
+afterAll(killSpawned);
