@@ -28,11 +28,14 @@ describe('process roles', () => {
       [admin.userId],
     );
     const job = await maintenanceQueue(api).add(PRUNE_CREDENTIALS_JOB, {});
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Nothing can run it: no process has a worker connection on the queue
+    // (Bull names each one in CLIENT LIST), and the job is still waiting.
+    expect(await maintenanceQueue(api).getWorkers()).toEqual([]);
     expect(await job.getState()).toBe('waiting');
 
     const worker = await startApp({ ...env, PROXIMITY_ROLE: 'worker' });
     try {
+      await waitFor(async () => (await maintenanceQueue(api).getWorkers()).length > 0);
       const state = await waitFor(async () => {
         const current = await maintenanceQueue(api).getJob(job.id);
         return (await current?.getState()) === 'completed' ? current : null;
