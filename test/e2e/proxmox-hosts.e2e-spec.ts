@@ -473,6 +473,12 @@ describe('Proxmox hosts and nodes', () => {
 
     it('a failing cluster answers 502 with our wording, and keeps the cache', async () => {
       const host = await create();
+      await t.http().post(`/api/proxmox/hosts/${host.id}/sync`).set(bearer(admin)).expect(200);
+      const cached = async (): Promise<{ total: number }> =>
+        (await t.http().get(`/api/proxmox/nodes?hostId=${host.id}`).set(bearer(user)).expect(200))
+          .body as { total: number };
+      const before = await cached();
+      expect(before.total).toBe(2);
       await sim.control('POST', '/_sim/faults', {
         rules: [{ path: '/nodes$', status: 500, message: 'internal pveproxy detail' }],
       });
@@ -481,6 +487,8 @@ describe('Proxmox hosts and nodes', () => {
       expect(JSON.stringify(res.body)).not.toContain('pveproxy');
       const logged = t.logs.lines.filter((l) => l.includes('Proxmox call failed'));
       expect(logged.join('\n')).toContain('internal pveproxy detail');
+      // The nodes recorded by the last good sync are still served, unchanged.
+      expect(await cached()).toEqual(before);
     });
 
     it('validates the node query and paginates', async () => {
