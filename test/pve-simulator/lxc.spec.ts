@@ -1,5 +1,10 @@
 import { apiError, SimulatorFixture, TEMPLATE, UPID_PATTERN } from './testing/simulator-fixture';
 
+/**
+ * Long enough that the next requests reach the simulator while the task still
+ * runs, even on a loaded CI machine (a few hundred ms was not).
+ */
+const HOLD_TASK_MS = 2000;
 describe('LXC containers', () => {
   let fx: SimulatorFixture;
 
@@ -82,7 +87,7 @@ describe('LXC containers', () => {
   });
 
   it('holds the create lock while the task runs', async () => {
-    await fx.control('POST', '/_sim/latency', { taskMs: 300 });
+    await fx.control('POST', '/_sim/latency', { taskMs: HOLD_TASK_MS });
     const upid = await fx.token.nodes
       .$('pve1')
       .lxc.$post({ vmid: 102, ostemplate: TEMPLATE, rootfs: 'local-lvm:8' });

@@ -1,5 +1,10 @@
 import { apiError, SimulatorFixture } from './testing/simulator-fixture';
 
+/**
+ * Long enough that the next requests reach the simulator while the task still
+ * runs, even on a loaded CI machine (a few hundred ms was not).
+ */
+const HOLD_TASK_MS = 2000;
 describe('snapshots and clones', () => {
   let fx: SimulatorFixture;
 
@@ -71,7 +76,7 @@ describe('snapshots and clones', () => {
 
   it('holds the snapshot lock while the task runs; a second task on the container fails', async () => {
     await fx.createContainer(103);
-    await fx.control('POST', '/_sim/latency', { taskMs: 200 });
+    await fx.control('POST', '/_sim/latency', { taskMs: HOLD_TASK_MS });
     const first = await lxc(103).snapshot.$post({ snapname: 'first' });
     expect((await fx.state()).containers[0].locked).toBe('snapshot');
     const second = await lxc(103).snapshot.$post({ snapname: 'second' });
@@ -105,7 +110,7 @@ describe('snapshots and clones', () => {
 
   it('clones a stopped container to a new VMID with a new MAC, keeping the source locked meanwhile', async () => {
     await fx.createContainer(105, { memory: 1024, tags: 'app' });
-    await fx.control('POST', '/_sim/latency', { taskMs: 150 });
+    await fx.control('POST', '/_sim/latency', { taskMs: HOLD_TASK_MS });
     const upid = await lxc(105).clone.$post({ newid: 205, hostname: 'copy' });
     const [, node, , , , type, id] = upid.split(':');
     expect([node, type, id]).toEqual(['pve1', 'vzclone', '105']);

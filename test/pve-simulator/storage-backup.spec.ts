@@ -3,6 +3,11 @@ import { apiError, SimulatorFixture, TEMPLATE } from './testing/simulator-fixtur
 const BACKUP_VOLID =
   /^local:backup\/vzdump-lxc-(\d+)-\d{4}_\d{2}_\d{2}-\d{2}_\d{2}_\d{2}\.tar\.zst$/;
 
+/**
+ * Long enough that the next requests reach the simulator while the task still
+ * runs, even on a loaded CI machine (a few hundred ms was not).
+ */
+const HOLD_TASK_MS = 2000;
 describe('storage, backups and restores', () => {
   let fx: SimulatorFixture;
 
@@ -105,7 +110,7 @@ describe('storage, backups and restores', () => {
 
   it('holds the backup lock during the job and reports a locked guest as a job error', async () => {
     await fx.createContainer(103);
-    await fx.control('POST', '/_sim/latency', { taskMs: 150 });
+    await fx.control('POST', '/_sim/latency', { taskMs: HOLD_TASK_MS });
     const upid = await node().vzdump.$post({ vmid: '103', storage: 'local' });
     expect(await apiError(node().lxc.$(103).config.$put({ memory: 1024 }))).toContain(
       'return Error 500 CT is locked (backup)',
