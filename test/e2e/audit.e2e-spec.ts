@@ -22,13 +22,25 @@ describe('audit log', () => {
     t = await startFreshApp();
     admin = await loginAdmin(t);
     user = await createUser(t, admin);
+    // Each setup step is checked: a test below must not pass on entries that were never made.
     await t
       .http()
       .post('/api/auth/login')
-      .send({ username: ADMIN_USERNAME, password: 'a-wrong-password' });
-    const token = await t.http().post('/api/auth/tokens').set(bearer(user)).send({ name: 'audit' });
-    await t.http().delete(`/api/auth/tokens/${token.body.id}`).set(bearer(user));
-    await t.http().patch(`/api/users/${user.userId}`).set(bearer(admin)).send({ role: 'user' });
+      .send({ username: ADMIN_USERNAME, password: 'a-wrong-password' })
+      .expect(401);
+    const token = await t
+      .http()
+      .post('/api/auth/tokens')
+      .set(bearer(user))
+      .send({ name: 'audit' })
+      .expect(201);
+    await t.http().delete(`/api/auth/tokens/${token.body.id}`).set(bearer(user)).expect(204);
+    await t
+      .http()
+      .patch(`/api/users/${user.userId}`)
+      .set(bearer(admin))
+      .send({ role: 'user' })
+      .expect(200);
   });
   afterAll(() => t?.close());
 

@@ -5,6 +5,7 @@ import { apiError, SimulatorFixture, TEMPLATE, UPID_PATTERN } from './testing/si
  * runs, even on a loaded CI machine (a few hundred ms was not).
  */
 const HOLD_TASK_MS = 2000;
+
 describe('LXC containers', () => {
   let fx: SimulatorFixture;
 

@@ -5,6 +5,7 @@ import { apiError, SimulatorFixture } from './testing/simulator-fixture';
  * runs, even on a loaded CI machine (a few hundred ms was not).
  */
 const HOLD_TASK_MS = 2000;
+
 describe('snapshots and clones', () => {
   let fx: SimulatorFixture;
 

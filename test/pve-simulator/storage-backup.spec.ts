@@ -8,6 +8,7 @@ const BACKUP_VOLID =
  * runs, even on a loaded CI machine (a few hundred ms was not).
  */
 const HOLD_TASK_MS = 2000;
+
 describe('storage, backups and restores', () => {
   let fx: SimulatorFixture;
 
