@@ -21,7 +21,7 @@ module.exports = {
     {
       ...base,
       displayName: 'unit',
-      testMatch: ['<rootDir>/src/**/*.spec.ts'],
+      testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/repository/**/*.spec.ts'],
       testPathIgnorePatterns: ['/node_modules/', '\\.sim\\.spec\\.ts$'],
     },
     {

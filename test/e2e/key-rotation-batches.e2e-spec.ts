@@ -63,7 +63,7 @@ describe('key rotation over many rows', () => {
       await app.close();
     }
     const config = loadConfig(rotatingEnv);
-    orm = await MikroORM.init(buildOrmOptions(config.database, config.keyring));
+    orm = await MikroORM.init(buildOrmOptions(config.database));
   });
   afterAll(() => orm?.close(true));
 
