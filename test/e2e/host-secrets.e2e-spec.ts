@@ -5,6 +5,7 @@ import { HostsService } from '../../src/proxmox/hosts/hosts.service';
 import { ProxmoxHost } from '../../src/proxmox/hosts/proxmox-host.entity';
 import { SimulatorFixture } from '../pve-simulator/testing/simulator-fixture';
 import { expectError } from '../support/expectations';
+import { simulatorHostBody } from '../support/hosts';
 import { spawnEntry } from '../support/spawn-app';
 import {
   resetState,
@@ -53,19 +54,7 @@ describe('a host whose stored secret does not decrypt', () => {
       .http()
       .post('/api/proxmox/hosts')
       .set(bearer(admin))
-      .send({
-        name: `secret-${counter}`,
-        host: '127.0.0.1',
-        port: sim.sim.port,
-        tokenId: sim.sim.tokenId,
-        tokenSecret: sim.sim.tokenSecret,
-        tlsFingerprint: sim.sim.tlsFingerprint,
-        sshPort: sim.sim.sshPort,
-        sshPassword: sim.sim.sshPassword,
-        sshHostKeyFingerprint: sim.sim.sshHostKeyFingerprint,
-        vmidMin: 300_000 + counter * 1000,
-        vmidMax: 300_000 + counter * 1000 + 999,
-      });
+      .send(simulatorHostBody(sim.sim, `secret-${counter}`, 300_000 + counter * 1000));
     expect(res.status).toBe(201);
     const id = (res.body as { id: string }).id;
     const sync = await t.http().post(`/api/proxmox/hosts/${id}/sync`).set(bearer(admin));

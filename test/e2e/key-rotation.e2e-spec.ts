@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { keyIdOf } from '../../src/crypto/keyring';
 import { SimulatorFixture } from '../pve-simulator/testing/simulator-fixture';
 import { spawnEntry } from '../support/spawn-app';
+import { simulatorHostBody } from '../support/hosts';
 import { resetState, startApp, testEnvironment } from '../support/test-app';
 import { bearer, loginAdmin } from '../support/users';
 
@@ -27,19 +28,7 @@ describe('encryption key rotation', () => {
         .http()
         .post('/api/proxmox/hosts')
         .set(bearer(admin))
-        .send({
-          name: `rotate-${i}`,
-          host: '127.0.0.1',
-          port: sim.sim.port,
-          tokenId: sim.sim.tokenId,
-          tokenSecret: sim.sim.tokenSecret,
-          tlsFingerprint: sim.sim.tlsFingerprint,
-          sshPort: sim.sim.sshPort,
-          sshPassword: sim.sim.sshPassword,
-          sshHostKeyFingerprint: sim.sim.sshHostKeyFingerprint,
-          vmidMin: 1000 + i * 100,
-          vmidMax: 1099 + i * 100,
-        });
+        .send(simulatorHostBody(sim.sim, `rotate-${i}`, 1000 + i * 100, 100));
       expect(res.status).toBe(201);
       ids.push(res.body.id as string);
     }

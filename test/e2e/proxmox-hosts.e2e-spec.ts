@@ -5,6 +5,7 @@ import { NodeShell } from '../../src/proxmox/shell/node-shell';
 import { NodeShellError, NodeShellErrorKind } from '../../src/proxmox/shell/shell-errors';
 import { SimulatorFixture } from '../pve-simulator/testing/simulator-fixture';
 import { expectError } from '../support/expectations';
+import { simulatorHostBody } from '../support/hosts';
 import { startFreshApp, type TestApp } from '../support/test-app';
 import { bearer, createUser, loginAdmin, type Session } from '../support/users';
 
@@ -21,17 +22,7 @@ describe('Proxmox hosts and nodes', () => {
   const hostBody = (overrides: Record<string, unknown> = {}): Record<string, unknown> => {
     counter += 1;
     return {
-      name: `pve-${counter}`,
-      host: '127.0.0.1',
-      port: sim.sim.port,
-      tokenId: sim.sim.tokenId,
-      tokenSecret: sim.sim.tokenSecret,
-      tlsFingerprint: sim.sim.tlsFingerprint,
-      sshPort: sim.sim.sshPort,
-      sshPassword: sim.sim.sshPassword,
-      sshHostKeyFingerprint: sim.sim.sshHostKeyFingerprint,
-      vmidMin: 100_000 + counter * 1000,
-      vmidMax: 100_000 + counter * 1000 + 999,
+      ...simulatorHostBody(sim.sim, `pve-${counter}`, 100_000 + counter * 1000),
       ...overrides,
     };
   };
