@@ -82,12 +82,21 @@ export class SimulatedSshServer {
     });
   }
 
-  close(): Promise<void> {
-    return new Promise((resolve) => {
-      for (const connection of this.connections.keys()) connection.end();
-      for (const socket of this.sockets) socket.destroy();
-      this.tcp.close(() => resolve());
-    });
+  /**
+   * Resolves once every socket has emitted 'close', not merely once the
+   * listener has: the listener's callback can run first, and ssh2 clears a
+   * connection's keepalive interval only on its socket's 'close', so a caller
+   * that checks for leftover timers right after stop() would still see it.
+   */
+  async close(): Promise<void> {
+    // Sockets leave the set on 'close', so each one here has yet to emit it.
+    const socketsClosed = [...this.sockets].map(
+      (socket) => new Promise<void>((resolve) => socket.once('close', () => resolve())),
+    );
+    const listenerClosed = new Promise<void>((resolve) => this.tcp.close(() => resolve()));
+    for (const connection of this.connections.keys()) connection.end();
+    for (const socket of this.sockets) socket.destroy();
+    await Promise.all([listenerClosed, ...socketsClosed]);
   }
 
   private onClient(client: Connection, socket: Socket | undefined): void {
