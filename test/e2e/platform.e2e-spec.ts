@@ -150,9 +150,14 @@ describe('probes and metrics with other settings', () => {
       expectError(login, 503);
       // Bull rejects closing a queue whose connection never came up: shutdown must still succeed.
       const queue = t.app.get<Queue>(getQueueToken(QueueName.Maintenance));
-      closeQueue = jest
-        .spyOn(queue, 'close')
-        .mockRejectedValueOnce(new Error('connect ECONNREFUSED 127.0.0.1:1'));
+      const realClose = queue.close.bind(queue);
+      // The real close runs first: it disconnects the queue's Redis clients,
+      // which otherwise retry 127.0.0.1:1 forever and their reconnect timers
+      // keep the Jest worker from exiting.
+      closeQueue = jest.spyOn(queue, 'close').mockImplementationOnce(async (doNotWaitJobs) => {
+        await realClose(doNotWaitJobs).catch(() => undefined);
+        throw new Error('connect ECONNREFUSED 127.0.0.1:1');
+      });
     } finally {
       await t.close();
     }
