@@ -191,6 +191,43 @@ describe('SSH to a node', () => {
       );
     });
 
+    it('copies, moves, tests, lists and removes files with the basic commands', async () => {
+      const run = (script: string): ReturnType<SimulatorFixture['exec']> =>
+        fx.exec(`pct exec 101 -- sh -c ${quote(script)}`);
+      expect(
+        await run(
+          'mkdir -p /srv/t && touch /srv/t/a && cp /srv/t/a /srv/t/b && mv /srv/t/b /srv/t/c',
+        ),
+      ).toEqual({ code: 0, stdout: '', stderr: '' });
+      expect((await run('ls /srv/t')).stdout.split('\n').sort()).toEqual(['', 'a', 'c']);
+      expect(
+        (await run('chmod 0755 /srv/t/c && [ -x /srv/t/c ] && test ! -e /srv/t/b && echo yes'))
+          .stdout,
+      ).toBe('yes\n');
+      expect(await run('rm /srv/t/a && ls /srv/t')).toEqual({ code: 0, stdout: 'c\n', stderr: '' });
+      expect(await run('rm /srv/t')).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: "rm: cannot remove '/srv/t': Is a directory\n",
+      });
+      expect(await run('cp /srv/nope /srv/t/x')).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: "cp: cannot stat '/srv/nope': No such file or directory\n",
+      });
+      expect(await run('which grep nosuch')).toEqual({
+        code: 1,
+        stdout: '/usr/bin/grep\n',
+        stderr: '',
+      });
+      expect(await run('sleep 0 && id && whoami && uname')).toEqual({
+        code: 0,
+        stdout: 'uid=0(root) gid=0(root) groups=0(root)\nroot\nLinux\n',
+        stderr: '',
+      });
+      expect((await run('uname -a')).stdout).toMatch(/^Linux \S+ 6\.8\.12-4-pve .* GNU\/Linux\n$/);
+    });
+
     it('pushes a node file into the container', async () => {
       expect((await fx.exec('cat > /tmp/compose.yaml', 'services: {}\n')).code).toBe(0);
       expect(
