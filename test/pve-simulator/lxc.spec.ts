@@ -272,6 +272,30 @@ describe('LXC containers', () => {
     ).toContain(`"errors":{"skiplock":"Only root may use this option."}`);
   });
 
+  it('answers the directory index, rrddata, a snapshot config, and keeps protected guests', async () => {
+    await fx.createContainer(113, { start: true, protection: 1 });
+    const api = fx.token.nodes.$('pve1').lxc.$(113);
+    const index = (await api.$get()).map((entry) => entry.subdir);
+    expect(index).toEqual(expect.arrayContaining(['config', 'status', 'snapshot', 'interfaces']));
+    expect(index).toHaveLength(18);
+    const points = await api.rrddata.$get({ timeframe: 'hour' });
+    expect(points).toHaveLength(70);
+    expect(points[69].time - points[68].time).toBe(60);
+    expect(points[69]).toMatchObject({ maxmem: 512 * 1024 * 1024, maxcpu: 8 });
+    await fx.waitTask(await api.snapshot.$post({ snapname: 'before', description: 'kept' }));
+    await api.config.$put({ memory: 1024 });
+    expect(await api.config.$get({ snapshot: 'before' })).toMatchObject({
+      memory: 512,
+      description: 'kept',
+    });
+    expect(await apiError(api.config.$get({ snapshot: 'nope' }))).toContain(
+      "snapshot 'nope' does not exist",
+    );
+    expect(await apiError(api.$delete({ force: true }))).toContain(
+      "return Error 500 can't remove CT 113 - protection mode enabled",
+    );
+  });
+
   it('lists the guest everywhere a client looks for it', async () => {
     await fx.createContainer(112, { start: true, tags: 'proximity' }, 'pve2');
     const resources = await fx.token.cluster.resources.$get({ type: 'vm' });

@@ -112,10 +112,27 @@ function configOptionsFrom(params: Params, randomMac: () => string): ContainerCo
   return config;
 }
 
+/**
+ * Every /nodes/{node}/lxc route except status/* (lxc-status-routes.ts) and
+ * snapshot/* (snapshot-routes.ts), one named group per Proxmox API area.
+ */
 export function registerLxcRoutes(router: Router, sim: Simulation): void {
-  const { cluster } = sim;
-  const randomMac = (): string => cluster.randomMac();
+  registerListAndCreateRoutes(router, sim);
+  registerGuestIndexRoute(router, sim);
+  registerDestroyRoute(router, sim);
+  registerConfigRoutes(router, sim);
+  registerInterfacesRoute(router, sim);
+  registerRrdDataRoute(router, sim);
+  registerCloneRoute(router, sim);
+}
 
+function randomMacOf(sim: Simulation): () => string {
+  return (): string => sim.cluster.randomMac();
+}
+
+/** GET /nodes/{node}/lxc (vmstatus of each guest) and POST (create or restore). */
+function registerListAndCreateRoutes(router: Router, sim: Simulation): void {
+  const { cluster } = sim;
   router.add('GET', '/nodes/{node}/lxc', (req) => {
     const node = req.params.required('node');
     const now = sim.now();
@@ -124,211 +141,253 @@ export function registerLxcRoutes(router: Router, sim: Simulation): void {
       .map((container) => containerStatus(container, now));
   });
 
-  router.add('POST', '/nodes/{node}/lxc', (req) => createContainer(sim, req, randomMac));
+  router.add('POST', '/nodes/{node}/lxc', (req) => createContainer(sim, req, randomMacOf(sim)));
+}
 
+/** The subdirectories pve-container's API2::LXC vmdiridx lists, in its order. */
+const GUEST_SUBDIRECTORIES = [
+  'config',
+  'status',
+  'vncproxy',
+  'termproxy',
+  'vncwebsocket',
+  'spiceproxy',
+  'migrate',
+  'clone',
+  'rrd',
+  'rrddata',
+  'firewall',
+  'snapshot',
+  'resize',
+  'interfaces',
+  'pending',
+  'feature',
+  'template',
+  'mtunnel',
+];
+
+function registerGuestIndexRoute(router: Router, sim: Simulation): void {
   router.add('GET', '/nodes/{node}/lxc/{vmid}', (req) => {
-    loadContainer(cluster, req.params.required('node'), vmidOf(req));
-    return [
-      'config',
-      'status',
-      'vncproxy',
-      'termproxy',
-      'vncwebsocket',
-      'spiceproxy',
-      'migrate',
-      'clone',
-      'rrd',
-      'rrddata',
-      'firewall',
-      'snapshot',
-      'resize',
-      'interfaces',
-      'pending',
-      'feature',
-      'template',
-      'mtunnel',
-    ].map((subdir) => ({ subdir }));
+    loadContainer(sim.cluster, req.params.required('node'), vmidOf(req));
+    return GUEST_SUBDIRECTORIES.map((subdir) => ({ subdir }));
   });
+}
 
-  router.add('DELETE', '/nodes/{node}/lxc/{vmid}', (req) => {
-    const node = nodeOf(sim, req);
-    const vmid = vmidOf(req);
-    const container = loadContainer(cluster, node.name, vmid);
-    if (container.config.protection === '1')
-      throw PveError.die(`can't remove CT ${vmid} - protection mode enabled`);
-    checkLock(container);
-    const force = req.params.bool('force');
-    if (!force && container.status === 'running')
-      throw PveError.die(`unable to destroy CT ${vmid} - container is running`);
-    container.lock = 'destroyed';
-    sim.changed();
-    return sim.tasks.spawn({
-      node: node.name,
-      type: 'vzdestroy',
-      id: String(vmid),
-      user: req.principal.userid,
-      injectedFailure: req.failTask,
-      run: async (ctx) => {
-        if (container.status === 'running') {
-          if (!force) throw new TaskFailure(`unable to destroy CT ${vmid} - container is running`);
-          ctx.warn(`forced to stop CT ${vmid} before destroying!`);
-          await sim.markStopped(container);
-        }
-        const volids = containerVolumes(container);
-        if (req.params.bool('destroy-unreferenced-disks')) {
-          for (const storage of node.storages.values()) {
-            for (const volume of storage.volumes.values())
-              if (volume.vmid === vmid && volume.content !== 'backup') volids.push(volume.volid);
-          }
-        }
-        for (const snapshot of container.snapshots) ctx.log(`removing snapshot '${snapshot.name}'`);
-        freeVolumes(node, volids);
-        for (const volid of volids)
-          ctx.log(
-            `  Logical volume "${parseVolumeId(volid)?.volname ?? volid}" successfully removed.`,
-          );
-        if (req.params.bool('purge')) ctx.log(`purging CT ${vmid} from related configurations..`);
-        cluster.removeContainer(vmid);
-        sim.changed();
-        await sim.refreshNetwork();
-      },
-      onFailure: () => {
-        if (cluster.containers.get(vmid) === container) container.lock = null;
-        sim.changed();
-      },
-    });
+function registerDestroyRoute(router: Router, sim: Simulation): void {
+  router.add('DELETE', '/nodes/{node}/lxc/{vmid}', (req) => destroyContainer(sim, req));
+}
+
+/** DELETE /nodes/{node}/lxc/{vmid}: refusals at once, then a vzdestroy task. */
+function destroyContainer(sim: Simulation, req: ApiRequest): string {
+  const { cluster } = sim;
+  const node = nodeOf(sim, req);
+  const vmid = vmidOf(req);
+  const container = loadContainer(cluster, node.name, vmid);
+  if (container.config.protection === '1')
+    throw PveError.die(`can't remove CT ${vmid} - protection mode enabled`);
+  checkLock(container);
+  const force = req.params.bool('force');
+  if (!force && container.status === 'running')
+    throw PveError.die(`unable to destroy CT ${vmid} - container is running`);
+  container.lock = 'destroyed';
+  sim.changed();
+  return sim.tasks.spawn({
+    node: node.name,
+    type: 'vzdestroy',
+    id: String(vmid),
+    user: req.principal.userid,
+    injectedFailure: req.failTask,
+    run: async (ctx) => {
+      if (container.status === 'running') {
+        if (!force) throw new TaskFailure(`unable to destroy CT ${vmid} - container is running`);
+        ctx.warn(`forced to stop CT ${vmid} before destroying!`);
+        await sim.markStopped(container);
+      }
+      const volids = containerVolumes(container);
+      if (req.params.bool('destroy-unreferenced-disks'))
+        volids.push(...unreferencedVolumes(node, vmid));
+      for (const snapshot of container.snapshots) ctx.log(`removing snapshot '${snapshot.name}'`);
+      freeVolumes(node, volids);
+      for (const volid of volids)
+        ctx.log(
+          `  Logical volume "${parseVolumeId(volid)?.volname ?? volid}" successfully removed.`,
+        );
+      if (req.params.bool('purge')) ctx.log(`purging CT ${vmid} from related configurations..`);
+      cluster.removeContainer(vmid);
+      sim.changed();
+      await sim.refreshNetwork();
+    },
+    onFailure: () => {
+      if (cluster.containers.get(vmid) === container) container.lock = null;
+      sim.changed();
+    },
   });
+}
 
+/** The guest's disks on the node that its config no longer names (backups are kept). */
+function unreferencedVolumes(node: ClusterNode, vmid: number): string[] {
+  const volids: string[] = [];
+  for (const storage of node.storages.values()) {
+    for (const volume of storage.volumes.values())
+      if (volume.vmid === vmid && volume.content !== 'backup') volids.push(volume.volid);
+  }
+  return volids;
+}
+
+/** GET …/config (current or ?snapshot=) and the synchronous PUT …/config. */
+function registerConfigRoutes(router: Router, sim: Simulation): void {
+  const { cluster } = sim;
   router.add('GET', '/nodes/{node}/lxc/{vmid}/config', (req) => {
     const container = loadContainer(cluster, req.params.required('node'), vmidOf(req));
     const snapname = req.params.str('snapshot');
-    if (snapname !== undefined) {
-      const snapshot = container.snapshots.find((s) => s.name === snapname);
-      if (!snapshot) throw PveError.die(`snapshot '${snapname}' does not exist`);
-      return {
-        ...typedConfig(snapshot.config),
-        snaptime: snapshot.snaptime,
-        description: snapshot.description,
-        ...(snapshot.parent ? { parent: snapshot.parent } : {}),
-        digest: container.digest(),
-      };
-    }
-    const config: Record<string, unknown> = typedConfig(container.config);
-    if (container.lock) config.lock = container.lock;
-    if (container.parent) config.parent = container.parent;
-    config.digest = container.digest();
-    return config;
+    return snapname === undefined ? currentConfig(container) : snapshotConfig(container, snapname);
   });
 
   router.add('PUT', '/nodes/{node}/lxc/{vmid}/config', (req) => {
     const container = loadContainer(cluster, req.params.required('node'), vmidOf(req));
-    const values: Record<string, string> = {};
-    for (const key of req.params.keys()) {
-      if (
-        key === 'node' ||
-        key === 'vmid' ||
-        key === 'delete' ||
-        key === 'revert' ||
-        key === 'digest'
-      )
-        continue;
-      values[key] = req.params.required(key);
-    }
-    updateContainerConfig(
-      container,
-      {
-        values,
-        delete: req.params.str('delete'),
-        revert: req.params.str('revert'),
-        digest: req.params.str('digest'),
-      },
-      req.principal,
-      randomMac,
-    );
+    updateContainerConfig(container, configUpdateOf(req), req.principal, randomMacOf(sim));
     sim.changed();
     return null;
   });
+}
 
+function currentConfig(container: Container): Record<string, unknown> {
+  const config: Record<string, unknown> = typedConfig(container.config);
+  if (container.lock) config.lock = container.lock;
+  if (container.parent) config.parent = container.parent;
+  config.digest = container.digest();
+  return config;
+}
+
+/** A snapshot's config carries the guest's current digest, as pve-container answers it. */
+function snapshotConfig(container: Container, snapname: string): Record<string, unknown> {
+  const snapshot = container.snapshots.find((s) => s.name === snapname);
+  if (!snapshot) throw PveError.die(`snapshot '${snapname}' does not exist`);
+  return {
+    ...typedConfig(snapshot.config),
+    snaptime: snapshot.snaptime,
+    description: snapshot.description,
+    ...(snapshot.parent ? { parent: snapshot.parent } : {}),
+    digest: container.digest(),
+  };
+}
+
+/** Parameters of PUT …/config that are not config values. */
+const CONFIG_UPDATE_CONTROLS = new Set(['node', 'vmid', 'delete', 'revert', 'digest']);
+
+function configUpdateOf(req: ApiRequest): Parameters<typeof updateContainerConfig>[1] {
+  const values: Record<string, string> = {};
+  for (const key of req.params.keys()) {
+    if (CONFIG_UPDATE_CONTROLS.has(key)) continue;
+    values[key] = req.params.required(key);
+  }
+  return {
+    values,
+    delete: req.params.str('delete'),
+    revert: req.params.str('revert'),
+    digest: req.params.str('digest'),
+  };
+}
+
+/** GET …/interfaces: null unless running, as lxc-info finds no init pid otherwise. */
+function registerInterfacesRoute(router: Router, sim: Simulation): void {
   router.add('GET', '/nodes/{node}/lxc/{vmid}/interfaces', (req) => {
-    const container = cluster.containerOn(req.params.required('node'), vmidOf(req));
-    const address = container?.ip();
+    const container = sim.cluster.containerOn(req.params.required('node'), vmidOf(req));
     if (!container || container.status !== 'running') return null;
-    const interfaces: unknown[] = [
-      {
-        name: 'lo',
-        hwaddr: '00:00:00:00:00:00',
-        'hardware-address': '00:00:00:00:00:00',
-        inet: '127.0.0.1/8',
-        inet6: '::1/128',
-        'ip-addresses': [
-          { 'ip-address': '127.0.0.1', 'ip-address-type': 'inet', prefix: 8 },
-          { 'ip-address': '::1', 'ip-address-type': 'inet6', prefix: 128 },
-        ],
-      },
-    ];
+    const address = container.ip();
+    const interfaces: unknown[] = [LOOPBACK_INTERFACE];
     for (const key of Object.keys(container.config)
       .filter((k) => /^net\d+$/.test(k))
       .sort()) {
-      const net = parseNetwork(container.config[key]);
-      const mac = (net.hwaddr ?? '00:00:00:00:00:00').toLowerCase();
-      const linkLocal = `fe80::${mac.split(':').slice(3).join('')}/64`;
       const primary = key === 'net0' || !container.config.net0;
-      const entry: Record<string, unknown> = {
-        name: net.name,
-        hwaddr: mac,
-        'hardware-address': mac,
-        inet6: linkLocal,
-        'ip-addresses': [] as unknown[],
-      };
-      const addresses = entry['ip-addresses'] as unknown[];
-      if (primary && address) {
-        entry.inet = `${address}/16`;
-        addresses.push({ 'ip-address': address, 'ip-address-type': 'inet', prefix: 16 });
-      }
-      addresses.push({
-        'ip-address': linkLocal.split('/')[0],
-        'ip-address-type': 'inet6',
-        prefix: 64,
-      });
-      interfaces.push(entry);
+      interfaces.push(networkInterface(container.config[key], primary ? address : null));
     }
     return interfaces;
   });
+}
 
+const LOOPBACK_INTERFACE = {
+  name: 'lo',
+  hwaddr: '00:00:00:00:00:00',
+  'hardware-address': '00:00:00:00:00:00',
+  inet: '127.0.0.1/8',
+  inet6: '::1/128',
+  'ip-addresses': [
+    { 'ip-address': '127.0.0.1', 'ip-address-type': 'inet', prefix: 8 },
+    { 'ip-address': '::1', 'ip-address-type': 'inet6', prefix: 128 },
+  ],
+};
+
+/** One netN interface; only the primary one carries the container's simulated IPv4 address. */
+function networkInterface(netValue: string, address: string | null): Record<string, unknown> {
+  const net = parseNetwork(netValue);
+  const mac = (net.hwaddr ?? '00:00:00:00:00:00').toLowerCase();
+  const linkLocal = `fe80::${mac.split(':').slice(3).join('')}/64`;
+  const entry: Record<string, unknown> = {
+    name: net.name,
+    hwaddr: mac,
+    'hardware-address': mac,
+    inet6: linkLocal,
+    'ip-addresses': [] as unknown[],
+  };
+  const addresses = entry['ip-addresses'] as unknown[];
+  if (address) {
+    entry.inet = `${address}/16`;
+    addresses.push({ 'ip-address': address, 'ip-address-type': 'inet', prefix: 16 });
+  }
+  addresses.push({
+    'ip-address': linkLocal.split('/')[0],
+    'ip-address-type': 'inet6',
+    prefix: 64,
+  });
+  return entry;
+}
+
+/** Seconds between RRD points per timeframe, as pvestatd's RRAs keep them. */
+const RRD_STEP_SECONDS: Readonly<Record<string, number>> = {
+  hour: 60,
+  day: 1800,
+  week: 10800,
+  month: 43200,
+  year: 604800,
+};
+
+/** GET …/rrddata: 70 points, the count rrddata answers for each timeframe. */
+function registerRrdDataRoute(router: Router, sim: Simulation): void {
   router.add('GET', '/nodes/{node}/lxc/{vmid}/rrddata', (req) => {
-    const container = cluster.containerOn(req.params.required('node'), vmidOf(req));
+    const container = sim.cluster.containerOn(req.params.required('node'), vmidOf(req));
     if (!container) return [];
-    const step =
-      { hour: 60, day: 1800, week: 10800, month: 43200, year: 604800 }[
-        req.params.required('timeframe')
-      ] ?? 60;
+    const step = RRD_STEP_SECONDS[req.params.required('timeframe')] ?? 60;
     const end = Math.floor(sim.now() / 1000 / step) * step;
     const points: unknown[] = [];
-    for (let i = 69; i >= 0; i--) {
-      const time = end - i * step;
-      const running =
-        container.status === 'running' &&
-        container.startedAt !== null &&
-        time * 1000 >= container.startedAt;
-      points.push({
-        time,
-        maxcpu: container.cores() || 8,
-        cpu: running ? 0.0021 : 0,
-        maxmem: container.maxmem(),
-        mem: running ? Math.round(container.maxmem() / 8) : 0,
-        maxdisk: container.maxdisk(),
-        disk: running ? Math.round(container.maxdisk() / 10) : 0,
-        netin: running ? 1024 : 0,
-        netout: running ? 512 : 0,
-        diskread: 0,
-        diskwrite: 0,
-      });
-    }
+    for (let i = 69; i >= 0; i--) points.push(rrdPoint(container, end - i * step));
     return points;
   });
+}
 
+function rrdPoint(container: Container, time: number): Record<string, unknown> {
+  const running =
+    container.status === 'running' &&
+    container.startedAt !== null &&
+    time * 1000 >= container.startedAt;
+  return {
+    time,
+    maxcpu: container.cores() || 8,
+    cpu: running ? 0.0021 : 0,
+    maxmem: container.maxmem(),
+    mem: running ? Math.round(container.maxmem() / 8) : 0,
+    maxdisk: container.maxdisk(),
+    disk: running ? Math.round(container.maxdisk() / 10) : 0,
+    netin: running ? 1024 : 0,
+    netout: running ? 512 : 0,
+    diskread: 0,
+    diskwrite: 0,
+  };
+}
+
+function registerCloneRoute(router: Router, sim: Simulation): void {
   router.add('POST', '/nodes/{node}/lxc/{vmid}/clone', (req) =>
-    cloneContainer(sim, req, randomMac),
+    cloneContainer(sim, req, randomMacOf(sim)),
   );
 }
 
