@@ -1,3 +1,4 @@
+import { generateEd25519KeyPair } from './identity/ssh-key-pair';
 import { apiError, SimulatorFixture, TEMPLATE, UPID_PATTERN } from './testing/simulator-fixture';
 
 /**
@@ -293,6 +294,32 @@ describe('LXC containers', () => {
     );
     expect(await apiError(api.$delete({ force: true }))).toContain(
       "return Error 500 can't remove CT 113 - protection mode enabled",
+    );
+  });
+
+  it("checks create-only parameters and installs root's SSH keys", async () => {
+    const create = (params: Record<string, string | number>): Promise<string> =>
+      fx.ticket.nodes.$('pve1').lxc.$post({ vmid: 114, ostemplate: TEMPLATE, ...params });
+    expect(await apiError(create({ mp0: 'local-lvm:4,mp=/data' }))).toContain(
+      "mount points configured, but 'rootfs' not set - aborting",
+    );
+    expect(await apiError(create({ rootfs: '/srv/ct114' }))).toContain(
+      'bind mounts as rootfs are not supported by the Proxmox VE simulator',
+    );
+    expect(await apiError(create({ rootfs: 'local-lvm:vm-114-disk-0' }))).toContain(
+      'using an existing volume as rootfs is not supported by the Proxmox VE simulator',
+    );
+    expect(await apiError(create({ rootfs: 'local-lvm:8', pool: 'apps' }))).toContain(
+      "pool 'apps' does not exist",
+    );
+    expect(
+      await apiError(create({ rootfs: 'local-lvm:8', 'ssh-public-keys': 'not a key' })),
+    ).toContain('SSH public key validation error');
+    const key = generateEd25519KeyPair().public;
+    const upid = await create({ rootfs: 'local-lvm:8', 'ssh-public-keys': key, start: 1 });
+    expect((await fx.waitTask(upid)).exitstatus).toBe('OK');
+    expect((await fx.exec('pct exec 114 -- cat /root/.ssh/authorized_keys')).stdout).toBe(
+      `${key}\n`,
     );
   });
 

@@ -31,7 +31,8 @@ import {
   printNetwork,
   typedConfig,
 } from '../../state/container-config';
-import { TaskFailure } from '../../tasks/task-manager';
+import { TaskContext, TaskFailure } from '../../tasks/task-manager';
+import { NodeStorage, Volume } from '../../state/storage';
 import type { ApiRequest, Params } from '../api-request';
 import { Router } from '../router';
 
@@ -391,39 +392,122 @@ function registerCloneRoute(router: Router, sim: Simulation): void {
   );
 }
 
+/** What a create or restore task needs, decided before the task starts. */
+interface CreatePlan {
+  vmid: number;
+  ostemplate: string;
+  /** The "unable to create/restore CT N -" prefix of the task's failures. */
+  emsg: string;
+  config: ContainerConfig;
+  sshKeys: string | undefined;
+  /** `unprivileged` as given; restore keeps the archive's value when it is absent. */
+  unprivilegedParam: string | undefined;
+  unique: boolean;
+  rootfsStorage: string;
+  rootfsSize: number | null;
+}
+
+/** POST /nodes/{node}/lxc: create from a template or restore a backup, as API2::LXC create_vm does. */
 function createContainer(sim: Simulation, req: ApiRequest, randomMac: () => string): string {
   const { cluster } = sim;
   const { params, principal } = req;
   const node = sim.cluster.node(params.required('node')) as ClusterNode;
   const vmid = Number(params.required('vmid'));
   const restore = params.bool('restore');
-  const force = params.bool('force');
   const start = params.bool('start');
   const existing = cluster.containerOn(node.name, vmid);
   const unprivilegedParam = params.str('unprivileged');
   const unprivileged = unprivilegedParam === undefined ? !restore : unprivilegedParam === '1';
 
-  if (!(existing && restore && force)) {
-    const inUse = vmidInUseMessage(cluster, vmid);
+  checkCreateTarget(sim, req, existing);
+  const sshKeys = params.str('ssh-public-keys');
+  if (sshKeys !== undefined) validateSshKeys(sshKeys);
+  const pool = params.str('pool');
+  if (pool !== undefined) throw PveError.die(`pool '${pool}' does not exist`);
+  checkModifyConfigPermission(principal, null, createConfigParams(params), [], unprivileged);
+  const ostemplate = params.required('ostemplate');
+  const storageId = params.str('storage') ?? 'local';
+  const archive = checkArchive(node, ostemplate, restore ? 'backup' : 'vztmpl', principal);
+  const rootfs = rootfsPlacement(node, req, storageId);
+
+  const config = configOptionsFrom(params, randomMac);
+  if (unprivileged) config.unprivileged = '1';
+  const emsg = restore ? `unable to restore CT ${vmid} -` : `unable to create CT ${vmid} -`;
+  const container = reserveContainer(sim, node, vmid, existing, config, emsg);
+  const plan: CreatePlan = {
+    vmid,
+    ostemplate,
+    emsg,
+    config,
+    sshKeys,
+    unprivilegedParam,
+    unique: params.bool('unique'),
+    rootfsStorage: rootfs.storage,
+    rootfsSize: rootfs.size,
+  };
+
+  return sim.tasks.spawn({
+    node: node.name,
+    type: restore ? 'vzrestore' : 'vzcreate',
+    id: String(vmid),
+    user: principal.userid,
+    injectedFailure: req.failTask,
+    run: async (ctx) => {
+      const storage = node.storages.get(archive?.storage ?? '');
+      const volume = archive ? storage?.volumes.get(archive.volname) : undefined;
+      const contents = restore
+        ? restoreContents(ctx, plan, volume, randomMac)
+        : templateContents(ctx, plan, storage, volume);
+      installContainer(sim, node, container, existing, contents, plan);
+      if (start) {
+        ctx.log(`starting CT ${vmid}`);
+        await sim.markRunning(container);
+      }
+    },
+    onFailure: () => {
+      if (existing) {
+        existing.lock = null;
+      } else if (cluster.containers.get(vmid) === container) {
+        freeVolumes(node, containerVolumes(container));
+        cluster.removeContainer(vmid);
+      }
+      sim.changed();
+    },
+  });
+}
+
+/** The vmid must be free, unless a restore with force overwrites a stopped, unprotected guest. */
+function checkCreateTarget(
+  sim: Simulation,
+  req: ApiRequest,
+  existing: Container | undefined,
+): void {
+  const { params } = req;
+  const vmid = Number(params.required('vmid'));
+  if (!(existing && params.bool('restore') && params.bool('force'))) {
+    const inUse = vmidInUseMessage(sim.cluster, vmid);
     if (inUse) throw PveError.die(inUse);
   } else {
     if (existing.status === 'running') throw PveError.die("can't overwrite running container");
     if (existing.config.protection === '1')
       throw PveError.die(`unable to restore CT ${vmid} - protection mode enabled`);
   }
-  const sshKeys = params.str('ssh-public-keys');
-  if (sshKeys !== undefined) validateSshKeys(sshKeys);
-  const pool = params.str('pool');
-  if (pool !== undefined) throw PveError.die(`pool '${pool}' does not exist`);
+}
 
+function createConfigParams(params: Params): Record<string, string> {
   const configParams: Record<string, string> = {};
   for (const key of params.keys())
     if (!CREATE_ONLY.has(key)) configParams[key] = params.required(key);
-  checkModifyConfigPermission(principal, null, configParams, [], unprivileged);
+  return configParams;
+}
 
-  const ostemplate = params.required('ostemplate');
-  const storageId = params.str('storage') ?? 'local';
-  const contentType = restore ? 'backup' : 'vztmpl';
+/** A volume id must hold the right content; a plain path is root's privilege. */
+function checkArchive(
+  node: ClusterNode,
+  ostemplate: string,
+  contentType: 'backup' | 'vztmpl',
+  principal: ApiRequest['principal'],
+): ReturnType<typeof parseVolumeId> {
   const archive = parseVolumeId(ostemplate);
   if (archive) {
     const archiveStorage = requireStorage(node, archive.storage);
@@ -435,7 +519,16 @@ function createContainer(sim: Simulation, req: ApiRequest, randomMac: () => stri
   } else if (!isRoot(principal)) {
     throw PveError.die('Only root can pass arbitrary filesystem paths.');
   }
+  return archive;
+}
 
+/** Where the root disk goes: only new disks (`STORAGE:SIZE`) are simulated. */
+function rootfsPlacement(
+  node: ClusterNode,
+  req: ApiRequest,
+  storageId: string,
+): { storage: string; size: number | null } {
+  const { params, principal } = req;
   const checkRootdirStorage = (sid: string): void => {
     const storage = requireStorage(node, sid);
     if (!storage.supports('rootdir'))
@@ -445,31 +538,37 @@ function createContainer(sim: Simulation, req: ApiRequest, randomMac: () => stri
   let rootfsSpec = params.str('rootfs');
   if (rootfsSpec === undefined && hasMountPoints)
     throw PveError.die("mount points configured, but 'rootfs' not set - aborting");
-  let rootfsStorage = storageId;
-  let rootfsSize: number | null = null;
-  if (rootfsSpec !== undefined) {
-    if (/^\d+(\.\d+)?$/.test(rootfsSpec)) rootfsSpec = `${storageId}:${rootfsSpec}`;
-    const mount = parseMountPoint('rootfs', rootfsSpec);
-    const newDisk = NEW_DISK.exec(mount.volume);
-    if (newDisk) {
-      rootfsStorage = newDisk[1] ?? storageId;
-      rootfsSize = Number(newDisk[2]);
-      checkRootdirStorage(rootfsStorage);
-    } else if (mount.volume.startsWith('/')) {
-      if (!isRoot(principal)) throw PveError.die('Only root can pass arbitrary filesystem paths.');
-      throw PveError.die('bind mounts as rootfs are not supported by the Proxmox VE simulator');
-    } else {
-      throw PveError.die(
-        'using an existing volume as rootfs is not supported by the Proxmox VE simulator',
-      );
-    }
-  } else {
+  if (rootfsSpec === undefined) {
     checkRootdirStorage(storageId);
+    return { storage: storageId, size: null };
   }
+  if (/^\d+(\.\d+)?$/.test(rootfsSpec)) rootfsSpec = `${storageId}:${rootfsSpec}`;
+  const mount = parseMountPoint('rootfs', rootfsSpec);
+  const newDisk = NEW_DISK.exec(mount.volume);
+  if (newDisk) {
+    const storage = newDisk[1] ?? storageId;
+    checkRootdirStorage(storage);
+    return { storage, size: Number(newDisk[2]) };
+  }
+  if (mount.volume.startsWith('/')) {
+    if (!isRoot(principal)) throw PveError.die('Only root can pass arbitrary filesystem paths.');
+    throw PveError.die('bind mounts as rootfs are not supported by the Proxmox VE simulator');
+  }
+  throw PveError.die(
+    'using an existing volume as rootfs is not supported by the Proxmox VE simulator',
+  );
+}
 
-  const config = configOptionsFrom(params, randomMac);
-  if (unprivileged) config.unprivileged = '1';
-  const emsg = restore ? `unable to restore CT ${vmid} -` : `unable to create CT ${vmid} -`;
+/** Takes the `create` lock: on the guest being overwritten, or on a new placeholder guest. */
+function reserveContainer(
+  sim: Simulation,
+  node: ClusterNode,
+  vmid: number,
+  existing: Container | undefined,
+  config: ContainerConfig,
+  emsg: string,
+): Container {
+  const { cluster } = sim;
   if (existing) {
     const locked = lockMessage(existing);
     if (locked) throw PveError.die(`${emsg} ${locked}`);
@@ -487,104 +586,115 @@ function createContainer(sim: Simulation, req: ApiRequest, randomMac: () => stri
     );
   if (!existing) cluster.addContainer(container);
   sim.changed();
+  return container;
+}
 
-  const taskType = restore ? 'vzrestore' : 'vzcreate';
-  return sim.tasks.spawn({
-    node: node.name,
-    type: taskType,
-    id: String(vmid),
-    user: principal.userid,
-    injectedFailure: req.failTask,
-    run: async (ctx) => {
-      const storage = node.storages.get(archive?.storage ?? '');
-      const volume = archive ? storage?.volumes.get(archive.volname) : undefined;
-      let finalConfig: ContainerConfig;
-      let guest: GuestSystem;
-      if (restore) {
-        if (!volume?.archive) throw new TaskFailure(`${emsg} can't find file '${ostemplate}'`);
-        ctx.log(`recovering backed-up configuration from '${ostemplate}'`);
-        const archived = { ...volume.archive.config };
-        const archivedRootfs = archived.rootfs;
-        for (const key of Object.keys(archived))
-          if (key === 'rootfs' || /^mp\d+$/.test(key) || /^unused\d+$/.test(key) || key === 'lock')
-            delete archived[key];
-        if (rootfsSize === null && archivedRootfs) {
-          const size = parseMountPoint('rootfs', archivedRootfs).size;
-          rootfsSize = size ? Number(/^(\d+)/.exec(size)?.[1] ?? 8) : 8;
-        }
-        finalConfig = { ...archived, ...config };
-        if (unprivilegedParam === undefined && archived.unprivileged === '1')
-          finalConfig.unprivileged = '1';
-        if (unprivilegedParam === '0') delete finalConfig.unprivileged;
-        if (params.bool('unique')) {
-          for (const key of Object.keys(finalConfig).filter((k) => /^net\d+$/.test(k))) {
-            const net = parseNetwork(finalConfig[key]);
-            net.hwaddr = randomMac();
-            finalConfig[key] = printNetwork(net);
-          }
-        }
-        ctx.log(`restoring '${ostemplate}' now..`);
-        guest = GuestSystem.fromJSON(volume.archive.guest);
-        ctx.log('merging backed-up and given configuration..');
-      } else {
-        if (!volume || volume.content !== 'vztmpl')
-          throw new TaskFailure(`${emsg} can't find file '${ostemplate}'`);
-        const path = storage?.pathOf(volume.volname) ?? ostemplate;
-        ctx.log(`extracting archive '${path}'`);
-        ctx.log(`Total bytes read: 516362240 (493MiB, 245MiB/s)`);
-        ctx.log('Detected container architecture: amd64');
-        finalConfig = { ...config };
-        guest = GuestSystem.fromTemplate(config.hostname ?? `CT${vmid}`);
-        if (sshKeys !== undefined) {
-          guest.fs.mkdir('/root/.ssh', { parents: true, mode: 0o700 });
-          guest.fs.writeFile(
-            '/root/.ssh/authorized_keys',
-            sshKeys.endsWith('\n') ? sshKeys : `${sshKeys}\n`,
-            { mode: 0o600 },
-          );
-        }
-        ctx.log(`Creating SSH host key 'ssh_host_ed25519_key' - this may take some time ...`);
-        ctx.log(
-          `done: SHA256:${Buffer.from(`${vmid}`).toString('base64')} root@${config.hostname ?? `CT${vmid}`}`,
-        );
-      }
-      const disk = allocateDisk(
-        node.storages.get(rootfsStorage) ?? requireStorage(node, rootfsStorage),
-        vmid,
-        rootfsSize ?? 4,
-        sim.now(),
-      );
-      if (existing) {
-        freeVolumes(node, containerVolumes(existing));
-        existing.snapshots = [];
-        existing.parent = null;
-      }
-      finalConfig.rootfs = rootfsValue(disk);
-      finalConfig.arch ??= 'amd64';
-      finalConfig.ostype ??= 'debian';
-      finalConfig.hostname ??= `CT${vmid}`;
-      finalConfig.memory ??= '512';
-      finalConfig.swap ??= '512';
-      container.config = finalConfig;
-      container.guest = guest;
-      guest.fs.writeFile('/etc/hostname', `${finalConfig.hostname}\n`);
-      container.lock = null;
-      sim.changed();
-      if (start) {
-        ctx.log(`starting CT ${vmid}`);
-        await sim.markRunning(container);
-      }
-    },
-    onFailure: () => {
-      if (existing) {
-        existing.lock = null;
-      } else if (cluster.containers.get(vmid) === container) {
-        freeVolumes(node, containerVolumes(container));
-        cluster.removeContainer(vmid);
-      }
-      sim.changed();
-    },
-  });
+interface ContainerContents {
+  config: ContainerConfig;
+  guest: GuestSystem;
+  rootfsSize: number | null;
+}
+
+/** vzrestore: the archive's config (without disks and lock) merged under the given options. */
+function restoreContents(
+  ctx: TaskContext,
+  plan: CreatePlan,
+  volume: Volume | undefined,
+  randomMac: () => string,
+): ContainerContents {
+  const { ostemplate } = plan;
+  if (!volume?.archive) throw new TaskFailure(`${plan.emsg} can't find file '${ostemplate}'`);
+  ctx.log(`recovering backed-up configuration from '${ostemplate}'`);
+  const archived = { ...volume.archive.config };
+  const archivedRootfs = archived.rootfs;
+  for (const key of Object.keys(archived))
+    if (key === 'rootfs' || /^mp\d+$/.test(key) || /^unused\d+$/.test(key) || key === 'lock')
+      delete archived[key];
+  let rootfsSize = plan.rootfsSize;
+  if (rootfsSize === null && archivedRootfs) {
+    const size = parseMountPoint('rootfs', archivedRootfs).size;
+    rootfsSize = size ? Number(/^(\d+)/.exec(size)?.[1] ?? 8) : 8;
+  }
+  const config = { ...archived, ...plan.config };
+  if (plan.unprivilegedParam === undefined && archived.unprivileged === '1')
+    config.unprivileged = '1';
+  if (plan.unprivilegedParam === '0') delete config.unprivileged;
+  if (plan.unique) {
+    for (const key of Object.keys(config).filter((k) => /^net\d+$/.test(k))) {
+      const net = parseNetwork(config[key]);
+      net.hwaddr = randomMac();
+      config[key] = printNetwork(net);
+    }
+  }
+  ctx.log(`restoring '${ostemplate}' now..`);
+  const guest = GuestSystem.fromJSON(volume.archive.guest);
+  ctx.log('merging backed-up and given configuration..');
+  return { config, guest, rootfsSize };
+}
+
+/** vzcreate: a fresh guest from the template, with root's authorized keys if given. */
+function templateContents(
+  ctx: TaskContext,
+  plan: CreatePlan,
+  storage: NodeStorage | undefined,
+  volume: Volume | undefined,
+): ContainerContents {
+  const { vmid, config, sshKeys } = plan;
+  if (!volume || volume.content !== 'vztmpl')
+    throw new TaskFailure(`${plan.emsg} can't find file '${plan.ostemplate}'`);
+  const path = storage?.pathOf(volume.volname) ?? plan.ostemplate;
+  ctx.log(`extracting archive '${path}'`);
+  ctx.log(`Total bytes read: 516362240 (493MiB, 245MiB/s)`);
+  ctx.log('Detected container architecture: amd64');
+  const guest = GuestSystem.fromTemplate(config.hostname ?? `CT${vmid}`);
+  if (sshKeys !== undefined) {
+    guest.fs.mkdir('/root/.ssh', { parents: true, mode: 0o700 });
+    guest.fs.writeFile(
+      '/root/.ssh/authorized_keys',
+      sshKeys.endsWith('\n') ? sshKeys : `${sshKeys}\n`,
+      { mode: 0o600 },
+    );
+  }
+  ctx.log(`Creating SSH host key 'ssh_host_ed25519_key' - this may take some time ...`);
+  ctx.log(
+    `done: SHA256:${Buffer.from(`${vmid}`).toString('base64')} root@${config.hostname ?? `CT${vmid}`}`,
+  );
+  return { config: { ...config }, guest, rootfsSize: plan.rootfsSize };
+}
+
+/** Allocates the root disk, frees an overwritten guest's disks and snapshots, applies defaults, unlocks. */
+function installContainer(
+  sim: Simulation,
+  node: ClusterNode,
+  container: Container,
+  existing: Container | undefined,
+  contents: ContainerContents,
+  plan: CreatePlan,
+): void {
+  const { vmid } = plan;
+  const disk = allocateDisk(
+    node.storages.get(plan.rootfsStorage) ?? requireStorage(node, plan.rootfsStorage),
+    vmid,
+    contents.rootfsSize ?? 4,
+    sim.now(),
+  );
+  if (existing) {
+    freeVolumes(node, containerVolumes(existing));
+    existing.snapshots = [];
+    existing.parent = null;
+  }
+  const finalConfig = contents.config;
+  finalConfig.rootfs = rootfsValue(disk);
+  finalConfig.arch ??= 'amd64';
+  finalConfig.ostype ??= 'debian';
+  finalConfig.hostname ??= `CT${vmid}`;
+  finalConfig.memory ??= '512';
+  finalConfig.swap ??= '512';
+  container.config = finalConfig;
+  container.guest = contents.guest;
+  contents.guest.fs.writeFile('/etc/hostname', `${finalConfig.hostname}\n`);
+  container.lock = null;
+  sim.changed();
 }
 
 function cloneContainer(sim: Simulation, req: ApiRequest, randomMac: () => string): string {
