@@ -89,6 +89,20 @@ describe('snapshots and clones', () => {
     expect((await fx.state()).containers[0]).toMatchObject({ locked: null, snapshots: ['first'] });
   });
 
+  it('refuses a forced snapshot delete on a container a backup holds, keeping the backup lock', async () => {
+    await fx.createContainer(105);
+    await fx.waitTask(await lxc(105).snapshot.$post({ snapname: 'keep' }));
+    await fx.control('POST', '/_sim/latency', { taskMs: HOLD_TASK_MS });
+    const backup = await fx.token.nodes
+      .$('pve1')
+      .vzdump.$post({ vmid: '105', storage: 'local', mode: 'snapshot' });
+    const forced = await lxc(105).snapshot.$('keep').$delete({ force: true });
+    expect((await fx.state()).containers[0].locked).toBe('backup');
+    expect((await fx.waitTask(forced)).exitstatus).toBe('CT is locked (backup)');
+    expect((await fx.waitTask(backup)).exitstatus).toBe('OK');
+    expect((await fx.state()).containers[0]).toMatchObject({ locked: null, snapshots: ['keep'] });
+  });
+
   it('rolls back files and config, and deletes snapshots', async () => {
     await fx.createContainer(104, { start: true });
     expect((await fx.exec("pct exec 104 -- sh -c 'echo v1 > /root/data'")).code).toBe(0);

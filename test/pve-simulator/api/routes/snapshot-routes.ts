@@ -33,6 +33,15 @@ function prepare(
   return { container, error: null };
 }
 
+/**
+ * pve-common's AbstractConfig::snapshot_delete skips check_lock only when
+ * `force` retries a delete that left its own `snapshot-delete` lock behind;
+ * any other lock (a running backup, say) still refuses, and is kept.
+ */
+function retriesFailedDelete(container: Container, force: boolean): boolean {
+  return force && container.lock === 'snapshot-delete';
+}
+
 function releaseLock(sim: Simulation, container: Container | null, lock: LockName): void {
   if (container && container.lock === lock) container.lock = null;
   sim.changed();
@@ -121,8 +130,7 @@ export function registerSnapshotRoutes(router: Router, sim: Simulation): void {
       if (!ct.snapshots.some((s) => s.name === snapname))
         return `snapshot '${snapname}' does not exist`;
       if (ct.isTemplate()) return "you can't delete a snapshot if vm is a template";
-      if (!force) return lockMessage(ct);
-      return null;
+      return retriesFailedDelete(ct, force) ? null : lockMessage(ct);
     });
     return sim.tasks.spawn({
       node,
