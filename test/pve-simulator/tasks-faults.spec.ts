@@ -1,4 +1,4 @@
-import { apiError, SimulatorFixture, UPID_PATTERN } from './testing/simulator-fixture';
+import { apiError, SimulatorFixture, TEMPLATE, UPID_PATTERN } from './testing/simulator-fixture';
 
 /** Timers that would keep the process alive (unref'd ones are not listed). */
 function armedTimers(): number {
@@ -94,6 +94,23 @@ describe('tasks', () => {
           .status.$get(),
       ),
     ).toContain(`"errors":{"upid":"no such task"}`);
+  });
+
+  it('knows a task only on the node that ran it, as the per-node task logs do', async () => {
+    const upid = await fx.token.nodes.$('pve1').lxc.$post({
+      vmid: 105,
+      ostemplate: TEMPLATE,
+      rootfs: 'local-lvm:8',
+    });
+    await fx.waitTask(upid);
+    const elsewhere = fx.token.nodes.$('pve2').tasks.$(upid);
+    const refused = await apiError(elsewhere.status.$get());
+    expect(refused).toContain('return Error 400 Parameter verification failed.');
+    expect(refused).toContain(`"errors":{"upid":"no such task"}`);
+    expect(await elsewhere.log.$get()).toEqual([
+      { n: 1, t: 'unable to open file - No such file or directory' },
+    ]);
+    expect((await fx.taskStatus(upid)).exitstatus).toBe('OK');
   });
 
   it('reports counters in /_sim/state', async () => {

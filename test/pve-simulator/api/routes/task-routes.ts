@@ -22,9 +22,15 @@ function statusType(task: Task): 'ok' | 'warning' | 'error' | 'unknown' {
 }
 
 export function registerTaskRoutes(router: Router, sim: Simulation): void {
-  const findTask = (upid: string): Task | undefined => {
+  /**
+   * A task's log file lives in /var/log/pve/tasks of the node that ran it, and
+   * pveproxy hands the request to {node}: another node has no file for the
+   * UPID, so the task is as unknown there as a made-up one.
+   */
+  const findTask = (upid: string, node: string): Task | undefined => {
     if (!UPID.test(upid)) throw PveError.param({ upid: 'unable to parse worker upid' });
-    return sim.tasks.get(upid);
+    const task = sim.tasks.get(upid);
+    return task?.node === node ? task : undefined;
   };
 
   router.add('GET', '/nodes/{node}/tasks', (req) => {
@@ -85,14 +91,14 @@ export function registerTaskRoutes(router: Router, sim: Simulation): void {
   router.add('GET', '/nodes/{node}/tasks/{upid}', () => [{ name: 'log' }, { name: 'status' }]);
 
   router.add('DELETE', '/nodes/{node}/tasks/{upid}', (req) => {
-    const task = findTask(req.params.required('upid'));
+    const task = findTask(req.params.required('upid'), req.params.required('node'));
     if (!task) throw PveError.param({ upid: 'no such task' });
     throw PveError.die('stopping tasks is not supported by the Proxmox VE simulator');
   });
 
   router.add('GET', '/nodes/{node}/tasks/{upid}/status', (req) => {
     const upid = req.params.required('upid');
-    const task = findTask(upid);
+    const task = findTask(upid, req.params.required('node'));
     if (!task) throw PveError.param({ upid: 'no such task' });
     const status: Record<string, unknown> = {
       upid,
@@ -110,7 +116,7 @@ export function registerTaskRoutes(router: Router, sim: Simulation): void {
   });
 
   router.add('GET', '/nodes/{node}/tasks/{upid}/log', (req) => {
-    const task = findTask(req.params.required('upid'));
+    const task = findTask(req.params.required('upid'), req.params.required('node'));
     if (req.params.bool('download') && (req.params.has('start') || req.params.has('limit')))
       throw PveError.die("'download' cannot be used together with 'start' or 'limit' parameters");
     if (!task)
