@@ -7,6 +7,7 @@ import { Container } from './state/container';
 import { TaskManager } from './tasks/task-manager';
 import { Latency } from './util/latency';
 import { Scheduler } from './util/scheduler';
+import { HashOrder } from './util/hash-order';
 import { SeededRandom } from './util/seeded-random';
 
 export interface SimulationOptions {
@@ -42,6 +43,8 @@ export class Simulation {
   /** Task timers apart, so that a reset cancels tasks without stalling requests in flight. */
   private readonly taskScheduler = new Scheduler();
   readonly random: SeededRandom;
+  /** Apart from `random`, so that listing never shifts the pids and MACs a seed gives. */
+  readonly hashOrder: HashOrder;
   readonly cluster: Cluster;
   readonly tasks: TaskManager;
   readonly faults: FaultRules;
@@ -52,6 +55,7 @@ export class Simulation {
 
   constructor(private readonly options: SimulationOptions) {
     this.random = new SeededRandom(options.seed);
+    this.hashOrder = new HashOrder(new SeededRandom(options.seed ^ 0x4a54).nextUint32());
     this.cluster = new Cluster(options.nodes, this.random, () => Date.now());
     this.latency = { ...options.latency };
     this.faults = new FaultRules(new SeededRandom(options.seed ^ 0x5eed));

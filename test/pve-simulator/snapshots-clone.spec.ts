@@ -53,6 +53,19 @@ describe('snapshots and clones', () => {
     expect((await fx.state()).containers[0].snapshots).toEqual(['before-upgrade']);
   });
 
+  it('lists snapshots in hash order, not creation order, the same on every call; current last', async () => {
+    await fx.createContainer(106);
+    const created = ['alpha', 'beta', 'gamma', 'delta'];
+    for (const snapname of created) await fx.waitTask(await lxc(106).snapshot.$post({ snapname }));
+    const names = (await lxc(106).snapshot.$get()).map((s) => s.name);
+    expect(names.at(-1)).toBe('current');
+    const snapshots = names.slice(0, -1);
+    expect([...snapshots].sort()).toEqual([...created].sort());
+    expect(snapshots).not.toEqual(created);
+    expect((await lxc(106).snapshot.$get()).map((s) => s.name)).toEqual(names);
+    expect((await fx.state()).containers[0].snapshots).toEqual(created);
+  });
+
   it('refuses a taken, reserved or malformed snapshot name with Proxmox wording', async () => {
     await fx.createContainer(102);
     await fx.waitTask(await lxc(102).snapshot.$post({ snapname: 'one' }));

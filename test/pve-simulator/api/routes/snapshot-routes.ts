@@ -57,7 +57,8 @@ export function registerSnapshotRoutes(router: Router, sim: Simulation): void {
   router.add('GET', '/nodes/{node}/lxc/{vmid}/snapshot', (req) => {
     const { node, vmid } = ids(req);
     const container = loadContainer(cluster, node, vmid);
-    const list: Array<Record<string, unknown>> = container.snapshots.map((snapshot) => ({
+    const snapshots = sim.hashOrder.sort(container.snapshots, (snapshot) => snapshot.name);
+    const list: Array<Record<string, unknown>> = snapshots.map((snapshot) => ({
       name: snapshot.name,
       snaptime: snapshot.snaptime,
       description: snapshot.description,
