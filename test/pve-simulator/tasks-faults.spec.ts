@@ -186,6 +186,23 @@ describe('fault rules', () => {
     expect((await fx.state()).containers[0]).toMatchObject({ locked: null, snapshots: [] });
   });
 
+  it('joins a multi-line task error with spaces, as fork_worker does, in the status and the log', async () => {
+    await addRules({
+      method: 'POST',
+      path: '/status/start$',
+      failTask: 'lxc-start failed\nstartup for container failed\n',
+    });
+    await fx.createContainer(104);
+    const start = await fx.token.nodes.$('pve1').lxc.$(104).status.start.$post();
+    const joined = 'lxc-start failed startup for container failed';
+    expect((await fx.waitTask(start)).exitstatus).toBe(joined);
+    expect((await fx.taskLog(start)).pop()).toBe(`TASK ERROR: ${joined}`);
+    const [listed] = await fx.token.nodes
+      .$('pve1')
+      .tasks.$get({ vmid: 104, typefilter: 'vzstart' });
+    expect(listed.status).toBe(joined);
+  });
+
   it('removes what a failed create set up', async () => {
     await addRules({
       method: 'POST',

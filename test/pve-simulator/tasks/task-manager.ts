@@ -43,6 +43,15 @@ export interface Task {
 
 const MAX_TASKS = 5000;
 
+/**
+ * fork_worker's `chomp $err; $err =~ s/\n/ /mg`: the status is read back from
+ * the log's last line, so a multi-line error must become one line.
+ */
+function oneLineError(message: string): string {
+  const joined = message.replace(/\n$/, '').replace(/\n/g, ' ');
+  return joined.trim() === '' ? 'unknown error' : joined;
+}
+
 function hex8(value: number): string {
   return value.toString(16).toUpperCase().padStart(8, '0');
 }
@@ -121,16 +130,16 @@ export class TaskManager {
         );
     }
     if (failure !== null) {
-      const firstLine = failure.split('\n').find((line) => line.trim() !== '') ?? 'unknown error';
+      const exitstatus = oneLineError(failure);
       try {
-        await spec.onFailure?.(firstLine);
+        await spec.onFailure?.(exitstatus);
       } catch (error) {
         task.lines.push(
           `cleanup failed - ${error instanceof Error ? error.message : String(error)}`,
         );
       }
-      task.lines.push(`TASK ERROR: ${firstLine}`);
-      task.exitstatus = firstLine;
+      task.lines.push(`TASK ERROR: ${exitstatus}`);
+      task.exitstatus = exitstatus;
       this.failed++;
     } else if (warnings > 0) {
       task.lines.push(`TASK WARNINGS: ${warnings}`);
