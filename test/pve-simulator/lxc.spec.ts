@@ -177,6 +177,24 @@ describe('LXC containers', () => {
     expect((await api.status.current.$get()).status).toBe('stopped');
   });
 
+  it('reports pressure stall figures as numbers on a running container only', async () => {
+    const pressureKeys = [
+      'pressurecpusome',
+      'pressurecpufull',
+      'pressureiosome',
+      'pressureiofull',
+      'pressurememorysome',
+      'pressurememoryfull',
+    ];
+    await fx.createContainer(108);
+    const api = fx.token.nodes.$('pve1').lxc.$(108);
+    const stopped = (await api.status.current.$get()) as Record<string, unknown>;
+    expect(pressureKeys.filter((key) => key in stopped)).toEqual([]);
+    await fx.waitTask(await api.status.start.$post());
+    const running = (await api.status.current.$get()) as Record<string, unknown>;
+    for (const key of pressureKeys) expect(typeof running[key]).toBe('number');
+  });
+
   it('fails a start for a container that does not exist inside the task, as pve-container does', async () => {
     const upid = await fx.token.nodes.$('pve1').lxc.$(999).status.start.$post();
     expect((await fx.waitTask(upid)).exitstatus).toBe(

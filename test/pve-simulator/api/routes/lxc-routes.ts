@@ -64,6 +64,19 @@ function nodeOf(sim: Simulation, req: ApiRequest): ClusterNode {
 }
 
 /** The per-guest fields of vmstatus (GET …/lxc and status/current). */
+/**
+ * The cgroup's PSI `avg10` percentages that pve-container's vmstatus adds for
+ * a running container (absent when stopped): a quiet guest, barely waiting.
+ */
+const IDLE_PRESSURE = {
+  pressurecpusome: 0.12,
+  pressurecpufull: 0.05,
+  pressureiosome: 0.03,
+  pressureiofull: 0.01,
+  pressurememorysome: 0,
+  pressurememoryfull: 0,
+} as const;
+
 export function containerStatus(container: Container, now: number): Record<string, unknown> {
   const running = container.status === 'running';
   const status: Record<string, unknown> = {
@@ -85,7 +98,7 @@ export function containerStatus(container: Container, now: number): Record<strin
     diskread: 0,
     diskwrite: 0,
   };
-  if (running) status.pid = 100_000 + container.vmid;
+  if (running) Object.assign(status, { pid: 100_000 + container.vmid, ...IDLE_PRESSURE });
   if (container.config.tags) status.tags = container.config.tags;
   if (container.lock) status.lock = container.lock;
   if (container.isTemplate()) status.template = 1;
