@@ -1,31 +1,14 @@
 import { randomUUID } from 'node:crypto';
+import {
+  INVALID_HOST_ADDRESSES,
+  VALID_HOST_ADDRESSES,
+} from '../../src/common/net/testing/host-address-cases';
 import { expectError } from '../support/expectations';
 import { startFreshApp, type TestApp } from '../support/test-app';
 import { bearer, loginAdmin, type Session } from '../support/users';
 
-const BAD = [
-  '999.999.999.999',
-  '1.2.3.4.5',
-  '1.2.3',
-  '256.1.1.1',
-  '::::',
-  '1::2::3',
-  '[::1',
-  '[::1]',
-  'fe80::1%eth0',
-  'https://pve.lan',
-  'pve.lan:8006',
-  'pve.lan/api',
-  'pve.lan.',
-  'a..b',
-  '-pve.lan',
-  'pve_1.lan',
-  ' pve.lan',
-  '',
-  `${'a'.repeat(64)}.lan`,
-];
-
-const GOOD = ['pve', 'pve.lan', 'PVE-1.example.com', '192.168.1.10', '::1', '2001:db8::1'];
+const BAD = INVALID_HOST_ADDRESSES;
+const GOOD = VALID_HOST_ADDRESSES;
 
 describe('host and sshHost accept exactly a DNS name, an IPv4 or an IPv6 address', () => {
   let t: TestApp;
