@@ -6,6 +6,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { Logger, PinoLogger } from 'nestjs-pino';
 import { AppModule, type AppModuleOptions } from './app.module';
 import { DomainError } from './common/errors/domain-error';
+import { EncryptionKeysCheck } from './crypto/encryption-keys.check';
 import { sendError } from './common/errors/http-error.filter';
 import { jsonBodyParser, requestBodyErrorOf } from './common/http/json-body';
 import { assignRequestId } from './common/http/request-id';
@@ -29,6 +30,11 @@ export async function createApp(
   app.useLogger(app.get(Logger));
   await configureHttp(app, config);
   try {
+    // Before init: module hooks start the queue workers, and Bull cannot
+    // close a worker whose connections are still coming up (it leaves them
+    // open and rejects their commands with nobody listening), so a start
+    // refused after them would leak connections or die on that rejection.
+    await app.get(EncryptionKeysCheck).verify();
     await app.init();
   } catch (err) {
     // A start-up check that refuses must not leave the pool, Redis or Bull open behind it.

@@ -1,5 +1,5 @@
 import { EntityManager } from '@mikro-orm/postgresql';
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { encryptedTables, ident } from './key-rotation';
 
@@ -34,16 +34,17 @@ export async function storedKeyIds(em: EntityManager): Promise<string[]> {
  * env file regenerated over an existing database, a key dropped too early
  * after a rotation): otherwise every call needing a secret would fail later.
  * A single damaged ciphertext under a known key does not stop the start; it
- * fails only the calls that need it.
+ * fails only the calls that need it. Run by createApp before the modules
+ * start, not as a module hook (see there).
  */
 @Injectable()
-export class EncryptionKeysCheck implements OnModuleInit {
+export class EncryptionKeysCheck {
   constructor(
     private readonly em: EntityManager,
     private readonly config: AppConfig,
   ) {}
 
-  async onModuleInit(): Promise<void> {
+  async verify(): Promise<void> {
     const unknown = (await storedKeyIds(this.em)).filter((id) => !this.config.keyring.knowsKey(id));
     if (unknown.length > 0) throw new UnknownEncryptionKeyError(unknown.sort());
   }

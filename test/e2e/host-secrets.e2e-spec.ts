@@ -6,7 +6,9 @@ import { ProxmoxHost } from '../../src/proxmox/hosts/proxmox-host.entity';
 import { SimulatorFixture } from '../pve-simulator/testing/simulator-fixture';
 import { expectError } from '../support/expectations';
 import { simulatorHostBody } from '../support/hosts';
-import { spawnEntry } from '../support/spawn-app';
+import { TEST_REDIS_URL } from '../support/redis-keys';
+import { SlowTcpProxy } from '../support/slow-tcp-proxy';
+import { spawnEntry, waitFor } from '../support/spawn-app';
 import {
   resetState,
   startApp,
@@ -242,6 +244,44 @@ describe('start-up with stored secrets the configured keys cannot open', () => {
       expect(output).not.toContain(newKey);
       expect(output).not.toContain('pxe1.');
     }
+  });
+
+  it('a refused start in-process leaves no connection open and no rejection unhandled', async () => {
+    const env = await databaseSealedWith(randomBytes(32).toString('base64'));
+    // A slow link to Redis keeps each connection's first commands in flight
+    // when the start is refused, where a fast one would hide the race.
+    const redis = new URL(TEST_REDIS_URL);
+    const slowRedis = await SlowTcpProxy.start(
+      { host: redis.hostname, port: Number(redis.port || 6379) },
+      50,
+    );
+    const refused = {
+      ...env,
+      PROXIMITY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      REDIS_URL: `redis://127.0.0.1:${slowRedis.port}`,
+    };
+    const sockets = () =>
+      process.getActiveResourcesInfo().filter((kind) => kind === 'TCPSocketWrap').length;
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', record);
+    const before = sockets();
+    let left: number;
+    try {
+      // Queue workers that started before the refusal would leave Bull's
+      // connections behind (and reject its commands in flight with nobody
+      // listening): the refusal must come before any of them starts.
+      for (let i = 0; i < 10; i += 1) {
+        await expect(startApp(refused)).rejects.toThrow(/PROXIMITY_ENCRYPTION_KEYS_OLD/);
+      }
+      await waitFor(() => Promise.resolve(sockets() <= before), 5_000).catch(() => undefined);
+      left = sockets();
+    } finally {
+      process.off('unhandledRejection', record);
+      await slowRedis.close();
+    }
+    expect(unhandled.map(String)).toEqual([]);
+    expect(left).toBeLessThanOrEqual(before);
   });
 
   it('starts once the old key is listed in PROXIMITY_ENCRYPTION_KEYS_OLD', async () => {
