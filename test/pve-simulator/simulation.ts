@@ -1,6 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { FaultRules } from './faults/fault-rules';
 import { GuestRuntime } from './guest/guest-runtime';
+import { ConfigFileLocks } from './pve/config-file-lock';
 import { ForwardSpec, Reachability, ResponderSpec } from './network/reachability';
 import { Cluster } from './state/cluster';
 import { Container } from './state/container';
@@ -50,6 +51,8 @@ export class Simulation {
   readonly faults: FaultRules;
   readonly latency: Latency;
   readonly reachability: Reachability;
+  /** The flocks on the guests' config lock files (lock_config), held by requests and tasks. */
+  readonly configLocks = new ConfigFileLocks();
   /** API requests received (not counting /_sim/ routes). */
   calls = 0;
 
@@ -59,8 +62,12 @@ export class Simulation {
     this.cluster = new Cluster(options.nodes, this.random, () => Date.now());
     this.latency = { ...options.latency };
     this.faults = new FaultRules(new SeededRandom(options.seed ^ 0x5eed));
-    this.tasks = new TaskManager(this.cluster, this.taskScheduler, this.latency, () =>
-      this.changed(),
+    this.tasks = new TaskManager(
+      this.cluster,
+      this.taskScheduler,
+      this.latency,
+      this.configLocks,
+      () => this.changed(),
     );
     this.reachability = new Reachability(options.forwardHost);
   }
@@ -216,6 +223,7 @@ export class Simulation {
   async reset(): Promise<void> {
     this.taskScheduler.cancelAll();
     this.tasks.reset();
+    this.configLocks.reset();
     this.faults.clear();
     Object.assign(this.latency, this.options.latency);
     this.cluster.reset();

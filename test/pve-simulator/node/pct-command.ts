@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import { configPropertySchema } from '../state/container-config';
 import { validateValue } from '../api/schema/parameter-schema';
-import { configPath } from '../pve/container-access';
+import { configPath, withConfigLock } from '../pve/container-access';
 import { updateContainerConfig } from '../pve/config-update';
 import { PveError } from '../pve/pve-error';
 import type { Command, CommandContext, CommandSystem } from '../shell/shell-interpreter';
@@ -246,19 +246,26 @@ export function pctCommand(
           values[name] = value;
         }
         if (errors.length > 0) die(`400 Parameter verification failed.\n${errors.join('\n')}`);
-        const container = load(vmid);
-        updateContainerConfig(
-          container,
-          {
-            values,
-            delete: options.get('delete'),
-            revert: options.get('revert'),
-            digest: options.get('digest'),
+        await withConfigLock(
+          sim,
+          nodeName,
+          vmid,
+          () => {
+            updateContainerConfig(
+              load(vmid),
+              {
+                values,
+                delete: options.get('delete'),
+                revert: options.get('revert'),
+                digest: options.get('digest'),
+              },
+              { userid: 'root@pam', isToken: false },
+              () => sim.cluster.randomMac(),
+            );
+            sim.changed();
           },
-          { userid: 'root@pam', isToken: false },
-          () => sim.cluster.randomMac(),
+          { progress: (line) => ctx.stderr.write(`${line}\n`) },
         );
-        sim.changed();
         return 0;
       }
       default:

@@ -1,7 +1,9 @@
 import type { Principal } from '../api/api-request';
+import type { Simulation } from '../simulation';
 import { Cluster } from '../state/cluster';
 import { Container } from '../state/container';
 import { parseFeatures, parseMountPoint } from '../state/container-config';
+import { lockTimeoutMessage } from './config-file-lock';
 import { PveError } from './pve-error';
 
 export function configPath(node: string, vmid: number | string): string {
@@ -24,6 +26,40 @@ export function lockMessage(container: Container): string | null {
 export function checkLock(container: Container): void {
   const message = lockMessage(container);
   if (message) throw PveError.die(message);
+}
+
+/**
+ * lock_config run by the API handler itself (config PUT, clone's set_lock,
+ * create_and_lock_config) or by `pct set`: the caller waits for the config file
+ * lock, and a timeout fails with lock_file's text after `errorPrefix`.
+ * lock_file tells stderr that it waits: `progress` gets those lines (the CLI
+ * shows them; pvedaemon's stderr goes to its journal).
+ */
+export async function withConfigLock<T>(
+  sim: Simulation,
+  node: string,
+  vmid: number,
+  code: () => T,
+  options: { timeoutMs?: number; errorPrefix?: string; progress?: (line: string) => void } = {},
+): Promise<T> {
+  let release = sim.configLocks.tryAcquire(node, vmid);
+  if (!release) {
+    options.progress?.('trying to acquire lock...');
+    const timeoutMs = options.timeoutMs ?? sim.latency.lockWaitMs;
+    release = await sim.configLocks.acquire(node, vmid, timeoutMs, sim.scheduler);
+    if (!release) throw PveError.die(`${options.errorPrefix ?? ''}${lockTimeoutMessage(vmid)}`);
+    options.progress?.(' OK');
+  }
+  try {
+    return code();
+  } finally {
+    release();
+  }
+}
+
+/** create_and_lock_config waits 5 s where lock_config waits 10 s: half the knob. */
+export function createLockWaitMs(sim: Simulation): number {
+  return Math.floor(sim.latency.lockWaitMs / 2);
 }
 
 /** check_vmid_unused: the type and node of the guest that holds the id. */

@@ -1,3 +1,4 @@
+import { ConfigFileLocks, lockTimeoutMessage, ReleaseLock } from '../pve/config-file-lock';
 import { Cluster } from '../state/cluster';
 import { Latency } from '../util/latency';
 import { Scheduler } from '../util/scheduler';
@@ -24,6 +25,26 @@ export interface TaskSpec {
   injectedFailure?: string | null;
   /** Log lines written as the task starts. */
   startLines?: string[];
+  /**
+   * The guest's config file lock, taken as the worker starts (lock_config around
+   * its code) and waited for up to `lockWaitMs`: held until `run` has ended, or
+   * with `holdWhileRunning: false` only for `precheck` (snapshots take it again
+   * briefly to commit, which the simulator leaves out).
+   */
+  configLock?: { vmid: number; holdWhileRunning: boolean };
+  /**
+   * What the worker checks (and locks in the config) as soon as it holds the
+   * config file lock: at once when the lock is free, that is before the request
+   * is answered. A text fails the task, which still runs for the task latency.
+   */
+  precheck?(): string | null;
+}
+
+/** Where a worker stands once it got past its config lock and checks. */
+interface WorkerGate {
+  release: ReleaseLock | null;
+  failure: string | null;
+  timedOut?: boolean;
 }
 
 export interface Task {
@@ -71,6 +92,7 @@ export class TaskManager {
     private readonly cluster: Cluster,
     private readonly scheduler: Scheduler,
     private readonly latency: Latency,
+    private readonly locks: ConfigFileLocks,
     private readonly onSettled: () => void,
   ) {
     this.nextPid = cluster.random.int(0x10000, 0x3fffff);
@@ -101,14 +123,45 @@ export class TaskManager {
     this.tasks.set(upid, task);
     this.total++;
     this.prune();
-    this.execute(task, spec).catch((error: unknown) => {
+    this.execute(task, spec, this.gateAtOnce(spec)).catch((error: unknown) => {
       process.stderr.write(`pve-simulator: task ${upid} failed to settle: ${String(error)}\n`);
     });
     return upid;
   }
 
-  private async execute(task: Task, spec: TaskSpec): Promise<void> {
-    await this.scheduler.delay(this.latency.taskMs);
+  /** The gate passed before the request is answered, or null when the lock is busy. */
+  private gateAtOnce(spec: TaskSpec): WorkerGate | null {
+    if (!spec.configLock) return { release: null, failure: spec.precheck?.() ?? null };
+    const release = this.locks.tryAcquire(spec.node, spec.configLock.vmid);
+    return release ? this.checkUnderLock(spec, release) : null;
+  }
+
+  /** lock_file_full blocking: it tells the log it waits, then ` OK`, or dies after the timeout. */
+  private async gateAfterWait(task: Task, spec: TaskSpec): Promise<WorkerGate> {
+    const vmid = (spec.configLock as { vmid: number }).vmid;
+    task.lines.push('trying to acquire lock...');
+    const release = await this.locks.acquire(
+      spec.node,
+      vmid,
+      this.latency.lockWaitMs,
+      this.scheduler,
+    );
+    if (!release) return { release: null, failure: lockTimeoutMessage(vmid), timedOut: true };
+    task.lines.push(' OK');
+    return this.checkUnderLock(spec, release);
+  }
+
+  private checkUnderLock(spec: TaskSpec, release: ReleaseLock): WorkerGate {
+    const failure = spec.precheck?.() ?? null;
+    if (failure === null && spec.configLock?.holdWhileRunning) return { release, failure };
+    release();
+    return { release: null, failure };
+  }
+
+  private async execute(task: Task, spec: TaskSpec, ready: WorkerGate | null): Promise<void> {
+    const gate = ready ?? (await this.gateAfterWait(task, spec));
+    // A lock timeout ends the worker at once: the wait was its run time.
+    if (!gate.timedOut) await this.scheduler.delay(this.latency.taskMs);
     let warnings = 0;
     const ctx: TaskContext = {
       log: (line) => task.lines.push(line),
@@ -117,27 +170,43 @@ export class TaskManager {
         task.lines.push(`WARN: ${line}`);
       },
     };
-    let failure: string | null = null;
-    try {
-      if (spec.injectedFailure !== undefined && spec.injectedFailure !== null)
-        throw new TaskFailure(spec.injectedFailure);
-      await spec.run(ctx);
-    } catch (error) {
-      failure = error instanceof Error ? error.message : String(error);
-      if (!(error instanceof TaskFailure))
-        process.stderr.write(
-          `pve-simulator: task ${task.upid} crashed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-        );
-    }
+    const failure =
+      gate.failure ??
+      (await this.attempt(task, () => {
+        if (spec.injectedFailure !== undefined && spec.injectedFailure !== null)
+          throw new TaskFailure(spec.injectedFailure);
+        return spec.run(ctx);
+      }));
     if (failure !== null) {
-      const exitstatus = oneLineError(failure);
       try {
-        await spec.onFailure?.(exitstatus);
+        await spec.onFailure?.(oneLineError(failure));
       } catch (error) {
         task.lines.push(
           `cleanup failed - ${error instanceof Error ? error.message : String(error)}`,
         );
       }
+    }
+    gate.release?.();
+    this.finish(task, failure, warnings);
+  }
+
+  /** Runs worker code; its error text, or null when it went through. */
+  private async attempt(task: Task, work: () => Promise<void> | void): Promise<string | null> {
+    try {
+      await work();
+      return null;
+    } catch (error) {
+      if (!(error instanceof TaskFailure))
+        process.stderr.write(
+          `pve-simulator: task ${task.upid} crashed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+        );
+      return error instanceof Error ? error.message : String(error);
+    }
+  }
+
+  private finish(task: Task, failure: string | null, warnings: number): void {
+    if (failure !== null) {
+      const exitstatus = oneLineError(failure);
       task.lines.push(`TASK ERROR: ${exitstatus}`);
       task.exitstatus = exitstatus;
       this.failed++;

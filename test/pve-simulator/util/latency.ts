@@ -6,13 +6,21 @@ export interface Latency {
   httpMs: number;
   /** Added before every SSH command. */
   sshMs: number;
+  /**
+   * How long lock_config waits for a guest's config file lock before `got timeout`
+   * (pve-guest-common AbstractConfig::lock_config: 10 s; create_and_lock_config waits half).
+   */
+  lockWaitMs: number;
 }
 
 export const DEFAULT_LATENCY: Readonly<Latency> = Object.freeze({
   taskMs: 50,
   httpMs: 0,
   sshMs: 0,
+  lockWaitMs: 10_000,
 });
+
+const LATENCY_FIELDS: ReadonlySet<string> = new Set(Object.keys(DEFAULT_LATENCY));
 
 export function parseLatencyUpdate(body: unknown): Partial<Latency> | string {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
@@ -20,11 +28,11 @@ export function parseLatencyUpdate(body: unknown): Partial<Latency> | string {
   }
   const update: Partial<Latency> = {};
   for (const [key, value] of Object.entries(body as Record<string, unknown>)) {
-    if (key !== 'taskMs' && key !== 'httpMs' && key !== 'sshMs') return `unknown field '${key}'`;
+    if (!LATENCY_FIELDS.has(key)) return `unknown field '${key}'`;
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 3_600_000) {
       return `${key} must be an integer between 0 and 3600000`;
     }
-    update[key] = value;
+    update[key as keyof Latency] = value;
   }
   return update;
 }

@@ -22,6 +22,23 @@ export class Scheduler {
     });
   }
 
+  /**
+   * Calls `fn` after `ms` unless the returned function is called first (a
+   * wait that ends early, such as a lock granted before its timeout).
+   */
+  timer(ms: number, fn: () => void): () => void {
+    if (this.closed) return () => undefined;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      fn();
+    }, ms);
+    this.timers.add(timer);
+    return () => {
+      clearTimeout(timer);
+      this.timers.delete(timer);
+    };
+  }
+
   /** Cancels pending delays; the scheduler stays usable (used by reset). */
   cancelAll(): void {
     for (const timer of this.timers) clearTimeout(timer);

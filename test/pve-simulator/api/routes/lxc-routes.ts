@@ -3,11 +3,14 @@ import { GuestSystem } from '../../guest/guest-system';
 import {
   checkLock,
   checkModifyConfigPermission,
+  createLockWaitMs,
   isRoot,
   loadContainer,
   lockMessage,
   vmidInUseMessage,
+  withConfigLock,
 } from '../../pve/container-access';
+import { workerContainer, workerPrecheck } from '../../pve/container-start';
 import { normalizeOption, updateContainerConfig } from '../../pve/config-update';
 import { PveError } from '../../pve/pve-error';
 import {
@@ -191,27 +194,44 @@ function registerDestroyRoute(router: Router, sim: Simulation): void {
   router.add('DELETE', '/nodes/{node}/lxc/{vmid}', (req) => destroyContainer(sim, req));
 }
 
-/** DELETE /nodes/{node}/lxc/{vmid}: refusals at once, then a vzdestroy task. */
+/**
+ * DELETE /nodes/{node}/lxc/{vmid}: the early checks at once (without the
+ * config file lock), then a vzdestroy worker that holds that lock, checks again
+ * and sets the `destroyed` lock.
+ */
 function destroyContainer(sim: Simulation, req: ApiRequest): string {
   const { cluster } = sim;
   const node = nodeOf(sim, req);
   const vmid = vmidOf(req);
-  const container = loadContainer(cluster, node.name, vmid);
-  if (container.config.protection === '1')
-    throw PveError.die(`can't remove CT ${vmid} - protection mode enabled`);
-  checkLock(container);
+  const earlyChecks = (container: Container): string | null => {
+    if (container.config.protection === '1')
+      return `can't remove CT ${vmid} - protection mode enabled`;
+    return lockMessage(container);
+  };
+  const refusal = earlyChecks(loadContainer(cluster, node.name, vmid));
+  if (refusal) throw PveError.die(refusal);
   const force = req.params.bool('force');
-  if (!force && container.status === 'running')
+  if (!force && cluster.containerOn(node.name, vmid)?.status === 'running')
     throw PveError.die(`unable to destroy CT ${vmid} - container is running`);
-  container.lock = 'destroyed';
-  sim.changed();
+  let destroying: Container | null = null;
   return sim.tasks.spawn({
     node: node.name,
     type: 'vzdestroy',
     id: String(vmid),
     user: req.principal.userid,
     injectedFailure: req.failTask,
+    configLock: { vmid, holdWhileRunning: true },
+    precheck: () =>
+      workerPrecheck(sim, node.name, vmid, (container) => {
+        const problem = earlyChecks(container);
+        if (problem) return problem;
+        destroying = container;
+        container.lock = 'destroyed';
+        sim.changed();
+        return null;
+      }),
     run: async (ctx) => {
+      const container = workerContainer(sim, node.name, vmid);
       if (container.status === 'running') {
         if (!force) throw new TaskFailure(`unable to destroy CT ${vmid} - container is running`);
         ctx.warn(`forced to stop CT ${vmid} before destroying!`);
@@ -232,7 +252,8 @@ function destroyContainer(sim: Simulation, req: ApiRequest): string {
       await sim.refreshNetwork();
     },
     onFailure: () => {
-      if (cluster.containers.get(vmid) === container) container.lock = null;
+      const container: Container | null = destroying;
+      if (container && cluster.containers.get(vmid) === container) container.lock = null;
       sim.changed();
     },
   });
@@ -258,10 +279,14 @@ function registerConfigRoutes(router: Router, sim: Simulation): void {
   });
 
   router.add('PUT', '/nodes/{node}/lxc/{vmid}/config', (req) => {
-    const container = loadContainer(cluster, req.params.required('node'), vmidOf(req));
-    updateContainerConfig(container, configUpdateOf(req), req.principal, randomMacOf(sim));
-    sim.changed();
-    return null;
+    const node = req.params.required('node');
+    const vmid = vmidOf(req);
+    return withConfigLock(sim, node, vmid, () => {
+      const container = loadContainer(cluster, node, vmid);
+      updateContainerConfig(container, configUpdateOf(req), req.principal, randomMacOf(sim));
+      sim.changed();
+      return null;
+    });
   });
 }
 
@@ -420,8 +445,16 @@ interface CreatePlan {
   rootfsSize: number | null;
 }
 
-/** POST /nodes/{node}/lxc: create from a template or restore a backup, as API2::LXC create_vm does. */
-function createContainer(sim: Simulation, req: ApiRequest, randomMac: () => string): string {
+/**
+ * POST /nodes/{node}/lxc: create from a template or restore a backup, as API2::LXC
+ * create_vm does: create_and_lock_config in the request, then a worker that holds
+ * the config file lock for its whole run.
+ */
+async function createContainer(
+  sim: Simulation,
+  req: ApiRequest,
+  randomMac: () => string,
+): Promise<string> {
   const { cluster } = sim;
   const { params, principal } = req;
   const node = sim.cluster.node(params.required('node')) as ClusterNode;
@@ -446,7 +479,13 @@ function createContainer(sim: Simulation, req: ApiRequest, randomMac: () => stri
   const config = configOptionsFrom(params, randomMac);
   if (unprivileged) config.unprivileged = '1';
   const emsg = restore ? `unable to restore CT ${vmid} -` : `unable to create CT ${vmid} -`;
-  const container = reserveContainer(sim, node, vmid, existing, config, emsg);
+  const { container, overwritten } = await withConfigLock(
+    sim,
+    node.name,
+    vmid,
+    () => reserveContainer(sim, node, vmid, config, emsg, params.bool('force')),
+    { timeoutMs: createLockWaitMs(sim), errorPrefix: `${emsg} ` },
+  );
   const plan: CreatePlan = {
     vmid,
     ostemplate,
@@ -465,21 +504,22 @@ function createContainer(sim: Simulation, req: ApiRequest, randomMac: () => stri
     id: String(vmid),
     user: principal.userid,
     injectedFailure: req.failTask,
+    configLock: { vmid, holdWhileRunning: true },
     run: async (ctx) => {
       const storage = node.storages.get(archive?.storage ?? '');
       const volume = archive ? storage?.volumes.get(archive.volname) : undefined;
       const contents = restore
         ? restoreContents(ctx, plan, volume, randomMac)
         : templateContents(ctx, plan, storage, volume);
-      installContainer(sim, node, container, existing, contents, plan);
+      installContainer(sim, node, container, overwritten, contents, plan);
       if (start) {
         ctx.log(`starting CT ${vmid}`);
         await sim.markRunning(container);
       }
     },
     onFailure: () => {
-      if (existing) {
-        existing.lock = null;
+      if (overwritten) {
+        overwritten.lock = null;
       } else if (cluster.containers.get(vmid) === container) {
         freeVolumes(node, containerVolumes(container));
         cluster.removeContainer(vmid);
@@ -572,16 +612,23 @@ function rootfsPlacement(
   );
 }
 
-/** Takes the `create` lock: on the guest being overwritten, or on a new placeholder guest. */
+/**
+ * create_and_lock_config: under the config file lock, the vmid must (still)
+ * be free, unless `force` lets a restore overwrite it, and that guest unlocked;
+ * then the `create` lock is set on it, or on a new placeholder guest.
+ */
 function reserveContainer(
   sim: Simulation,
   node: ClusterNode,
   vmid: number,
-  existing: Container | undefined,
   config: ContainerConfig,
   emsg: string,
-): Container {
+  force: boolean,
+): { container: Container; overwritten: Container | undefined } {
   const { cluster } = sim;
+  const existing = cluster.containerOn(node.name, vmid);
+  const inUse = vmidInUseMessage(cluster, vmid);
+  if (inUse && !(existing && force)) throw PveError.die(`${emsg} ${inUse}`);
   if (existing) {
     const locked = lockMessage(existing);
     if (locked) throw PveError.die(`${emsg} ${locked}`);
@@ -599,7 +646,7 @@ function reserveContainer(
     );
   if (!existing) cluster.addContainer(container);
   sim.changed();
-  return container;
+  return { container, overwritten: existing };
 }
 
 interface ContainerContents {
@@ -710,7 +757,11 @@ function installContainer(
   sim.changed();
 }
 
-function cloneContainer(sim: Simulation, req: ApiRequest, randomMac: () => string): string {
+async function cloneContainer(
+  sim: Simulation,
+  req: ApiRequest,
+  randomMac: () => string,
+): Promise<string> {
   const { cluster } = sim;
   const { params } = req;
   const node = sim.cluster.node(params.required('node')) as ClusterNode;
@@ -734,7 +785,6 @@ function cloneContainer(sim: Simulation, req: ApiRequest, randomMac: () => strin
   }
 
   const source = loadContainer(cluster, node.name, vmid);
-  checkLock(source);
   const inUse = vmidInUseMessage(cluster, newid);
   if (inUse) throw PveError.die(inUse);
   const running = source.status === 'running';
@@ -781,16 +831,34 @@ function cloneContainer(sim: Simulation, req: ApiRequest, randomMac: () => strin
   delete newConfig.rootfs;
   const guestSource = snapshot ? GuestSystem.fromJSON(snapshot.guest) : source.guest.clone();
 
-  source.lock = 'disk';
-  const clone = new Container(
-    newid,
+  // set_lock and create_and_lock_config wait for each guest's config file lock.
+  await withConfigLock(sim, node.name, vmid, () => {
+    checkLock(loadContainer(cluster, node.name, vmid));
+    source.lock = 'disk';
+  });
+  const clone = await withConfigLock(
+    sim,
     node.name,
-    newConfig,
-    guestSource,
-    cluster.allocateAddress(),
-    'create',
-  );
-  cluster.addContainer(clone);
+    newid,
+    () => {
+      const taken = vmidInUseMessage(cluster, newid);
+      if (taken) throw PveError.die(taken);
+      const placeholder = new Container(
+        newid,
+        node.name,
+        newConfig,
+        guestSource,
+        cluster.allocateAddress(),
+        'create',
+      );
+      cluster.addContainer(placeholder);
+      return placeholder;
+    },
+    { timeoutMs: createLockWaitMs(sim) },
+  ).catch((error: unknown) => {
+    if (source.lock === 'disk') source.lock = null;
+    throw error;
+  });
   sim.changed();
 
   return sim.tasks.spawn({

@@ -1,39 +1,16 @@
-import { configPath, loadContainer, lockMessage } from '../../pve/container-access';
+import { loadContainer } from '../../pve/container-access';
+import {
+  forkStartWorker,
+  lockUnlessSkipped,
+  workerContainer,
+  workerPrecheck,
+} from '../../pve/container-start';
 import { PveError } from '../../pve/pve-error';
 import { Simulation } from '../../simulation';
-import { Container } from '../../state/container';
 import { TaskFailure } from '../../tasks/task-manager';
 import type { ApiRequest } from '../api-request';
 import { Router } from '../router';
 import { containerStatus } from './lxc-routes';
-
-/** The container a worker acts on: the config must (still) exist on the node when it runs. */
-function workerContainer(sim: Simulation, node: string, vmid: number): Container {
-  const container = sim.cluster.containerOn(node, vmid);
-  if (!container) {
-    throw new TaskFailure(`Configuration file '${configPath(node, vmid)}' does not exist`);
-  }
-  return container;
-}
-
-/**
- * A worker loads the config and checks the lock as soon as it starts, that is
- * when the request is answered; the outcome is reported when the task ends.
- */
-function workerPrecheck(
-  sim: Simulation,
-  node: string,
-  vmid: number,
-  check: (container: Container) => string | null,
-): string | null {
-  const container = sim.cluster.containerOn(node, vmid);
-  if (!container) return `Configuration file '${configPath(node, vmid)}' does not exist`;
-  return check(container);
-}
-
-function lockUnlessSkipped(container: Container, skiplock: boolean): string | null {
-  return skiplock || container.lock === 'mounted' ? null : lockMessage(container);
-}
 
 function rejectSkiplockForNonRoot(req: ApiRequest): boolean {
   const skiplock = req.params.bool('skiplock');
@@ -68,26 +45,12 @@ export function registerLxcStatusRoutes(router: Router, sim: Simulation): void {
   router.add('POST', '/nodes/{node}/lxc/{vmid}/status/start', (req) => {
     const { node, vmid } = ids(req);
     const skiplock = rejectSkiplockForNonRoot(req);
-    if (cluster.containerOn(node, vmid)?.status === 'running') {
-      throw PveError.die(`CT ${vmid} already running`);
-    }
-    const early = workerPrecheck(sim, node, vmid, (container) =>
-      container.isTemplate()
-        ? "you can't start a CT if it's a template"
-        : lockUnlessSkipped(container, skiplock),
-    );
-    return sim.tasks.spawn({
+    return forkStartWorker(sim, {
       node,
-      type: 'vzstart',
-      id: String(vmid),
+      vmid,
       user: req.principal.userid,
+      skiplock,
       injectedFailure: req.failTask,
-      run: async () => {
-        if (early) throw new TaskFailure(early);
-        const container = workerContainer(sim, node, vmid);
-        if (container.status === 'running') throw new TaskFailure(`CT ${vmid} already running`);
-        await sim.markRunning(container);
-      },
     });
   });
 
@@ -98,17 +61,16 @@ export function registerLxcStatusRoutes(router: Router, sim: Simulation): void {
       if (cluster.containerOn(node, vmid)?.status !== 'running') {
         throw PveError.die(`CT ${vmid} not running`);
       }
-      const early = workerPrecheck(sim, node, vmid, (container) =>
-        lockUnlessSkipped(container, skiplock),
-      );
       return sim.tasks.spawn({
         node,
         type: action === 'stop' ? 'vzstop' : 'vzshutdown',
         id: String(vmid),
         user: req.principal.userid,
         injectedFailure: req.failTask,
+        configLock: { vmid, holdWhileRunning: true },
+        precheck: () =>
+          workerPrecheck(sim, node, vmid, (container) => lockUnlessSkipped(container, skiplock)),
         run: async () => {
-          if (early) throw new TaskFailure(early);
           const container = workerContainer(sim, node, vmid);
           if (container.status !== 'running') return;
           await sim.markStopped(container);

@@ -1,4 +1,10 @@
-import { checkLock, configPath, loadContainer, lockMessage } from '../../pve/container-access';
+import {
+  checkLock,
+  configPath,
+  loadContainer,
+  lockMessage,
+  withConfigLock,
+} from '../../pve/container-access';
 import { PveError } from '../../pve/pve-error';
 import { Simulation } from '../../simulation';
 import { Container, LockName } from '../../state/container';
@@ -9,28 +15,46 @@ import type { ApiRequest } from '../api-request';
 import { Router } from '../router';
 
 /**
- * Snapshot preparation happens when the request arrives (the worker starts at
- * once on a real node): its error, if any, ends the task; otherwise the lock is
- * taken now and held until the task ends.
+ * A snapshot worker's prepare step (__snapshot_prepare, or rollback's first
+ * lock_config pass), run as the worker holds the config file lock: at once when
+ * it is free, that is before the request is answered. Its refusal ends the
+ * task; otherwise the config lock is set and held until the task ends.
  */
-function prepare(
-  sim: Simulation,
-  node: string,
-  vmid: number,
-  lock: LockName,
-  check: (container: Container) => string | null,
-): { container: Container | null; error: string | null } {
-  const container = sim.cluster.containerOn(node, vmid) ?? null;
-  if (!container)
-    return {
-      container: null,
-      error: `Configuration file '${configPath(node, vmid)}' does not exist`,
-    };
-  const error = check(container);
-  if (error) return { container, error };
-  container.lock = lock;
-  sim.changed();
-  return { container, error: null };
+class SnapshotPreparation {
+  container: Container | null = null;
+
+  constructor(
+    private readonly sim: Simulation,
+    private readonly node: string,
+    private readonly vmid: number,
+    private readonly lock: LockName,
+    private readonly check: (container: Container) => string | null,
+  ) {}
+
+  /** The task's precheck: the refusal, or null with the lock set. */
+  run(): string | null {
+    const container = this.sim.cluster.containerOn(this.node, this.vmid);
+    if (!container)
+      return `Configuration file '${configPath(this.node, this.vmid)}' does not exist`;
+    const error = this.check(container);
+    if (error) return error;
+    container.lock = this.lock;
+    this.container = container;
+    this.sim.changed();
+    return null;
+  }
+
+  /** The container, once prepared (the worker only runs then). */
+  prepared(): Container {
+    if (!this.container) throw new TaskFailure('snapshot preparation did not run');
+    return this.container;
+  }
+
+  /** Clears the lock this preparation set, if it set one and still holds it. */
+  release(): void {
+    if (this.container && this.container.lock === this.lock) this.container.lock = null;
+    this.sim.changed();
+  }
 }
 
 /**
@@ -40,11 +64,6 @@ function prepare(
  */
 function retriesFailedDelete(container: Container, force: boolean): boolean {
   return force && container.lock === 'snapshot-delete';
-}
-
-function releaseLock(sim: Simulation, container: Container | null, lock: LockName): void {
-  if (container && container.lock === lock) container.lock = null;
-  sim.changed();
 }
 
 export function registerSnapshotRoutes(router: Router, sim: Simulation): void {
@@ -82,7 +101,7 @@ export function registerSnapshotRoutes(router: Router, sim: Simulation): void {
     if (snapname === 'vzdump')
       throw PveError.die("unable to use snapshot name 'vzdump' (reserved name)");
     const description = req.params.str('description') ?? '';
-    const { container, error } = prepare(sim, node, vmid, 'snapshot', (ct) => {
+    const preparation = new SnapshotPreparation(sim, node, vmid, 'snapshot', (ct) => {
       if (ct.isTemplate()) return "you can't take a snapshot if it's a template";
       const locked = lockMessage(ct);
       if (locked) return locked;
@@ -96,9 +115,11 @@ export function registerSnapshotRoutes(router: Router, sim: Simulation): void {
       type: 'vzsnapshot',
       id: String(vmid),
       user: req.principal.userid,
-      injectedFailure: error === null ? req.failTask : null,
+      injectedFailure: req.failTask,
+      configLock: { vmid, holdWhileRunning: false },
+      precheck: () => preparation.run(),
       run: (ctx) => {
-        if (error !== null || !container) throw new TaskFailure(error ?? 'unknown error');
+        const container = preparation.prepared();
         if (container.status === 'running') ctx.log('freezing container for snapshot');
         ctx.log(`  Logical volume "snap_vm-${vmid}-disk-0_${snapname}" created.`);
         container.snapshots.push({
@@ -110,11 +131,9 @@ export function registerSnapshotRoutes(router: Router, sim: Simulation): void {
           guest: container.guest.toJSON(),
         });
         container.parent = snapname;
-        releaseLock(sim, container, 'snapshot');
+        preparation.release();
       },
-      onFailure: () => {
-        if (error === null) releaseLock(sim, container, 'snapshot');
-      },
+      onFailure: () => preparation.release(),
     });
   });
 
@@ -127,7 +146,7 @@ export function registerSnapshotRoutes(router: Router, sim: Simulation): void {
     const { node, vmid } = ids(req);
     const snapname = req.params.required('snapname');
     const force = req.params.bool('force');
-    const { container, error } = prepare(sim, node, vmid, 'snapshot-delete', (ct) => {
+    const preparation = new SnapshotPreparation(sim, node, vmid, 'snapshot-delete', (ct) => {
       if (!ct.snapshots.some((s) => s.name === snapname))
         return `snapshot '${snapname}' does not exist`;
       if (ct.isTemplate()) return "you can't delete a snapshot if vm is a template";
@@ -138,20 +157,20 @@ export function registerSnapshotRoutes(router: Router, sim: Simulation): void {
       type: 'vzdelsnapshot',
       id: String(vmid),
       user: req.principal.userid,
-      injectedFailure: error === null ? req.failTask : null,
+      injectedFailure: req.failTask,
+      configLock: { vmid, holdWhileRunning: false },
+      precheck: () => preparation.run(),
       run: (ctx) => {
-        if (error !== null || !container) throw new TaskFailure(error ?? 'unknown error');
+        const container = preparation.prepared();
         const removed = container.snapshots.find((s) => s.name === snapname);
         container.snapshots = container.snapshots.filter((s) => s.name !== snapname);
         for (const snapshot of container.snapshots)
           if (snapshot.parent === snapname) snapshot.parent = removed?.parent ?? null;
         if (container.parent === snapname) container.parent = removed?.parent ?? null;
         ctx.log(`  Logical volume "snap_vm-${vmid}-disk-0_${snapname}" successfully removed.`);
-        releaseLock(sim, container, 'snapshot-delete');
+        preparation.release();
       },
-      onFailure: () => {
-        if (error === null) releaseLock(sim, container, 'snapshot-delete');
-      },
+      onFailure: () => preparation.release(),
     });
   });
 
@@ -159,7 +178,7 @@ export function registerSnapshotRoutes(router: Router, sim: Simulation): void {
     const { node, vmid } = ids(req);
     const snapname = req.params.required('snapname');
     const start = req.params.bool('start');
-    const { container, error } = prepare(sim, node, vmid, 'rollback', (ct) => {
+    const preparation = new SnapshotPreparation(sim, node, vmid, 'rollback', (ct) => {
       if (!ct.snapshots.some((s) => s.name === snapname))
         return `snapshot '${snapname}' does not exist`;
       if (ct.isTemplate()) return "you can't rollback if vm is a template";
@@ -170,9 +189,11 @@ export function registerSnapshotRoutes(router: Router, sim: Simulation): void {
       type: 'vzrollback',
       id: String(vmid),
       user: req.principal.userid,
-      injectedFailure: error === null ? req.failTask : null,
+      injectedFailure: req.failTask,
+      configLock: { vmid, holdWhileRunning: false },
+      precheck: () => preparation.run(),
       run: async (ctx) => {
-        if (error !== null || !container) throw new TaskFailure(error ?? 'unknown error');
+        const container = preparation.prepared();
         const snapshot = container.snapshots.find((s) => s.name === snapname);
         if (!snapshot) throw new TaskFailure(`snapshot '${snapname}' does not exist`);
         if (container.status === 'running') {
@@ -184,12 +205,10 @@ export function registerSnapshotRoutes(router: Router, sim: Simulation): void {
         container.config = { ...snapshot.config };
         container.guest = GuestSystem.fromJSON(snapshot.guest);
         container.parent = snapname;
-        releaseLock(sim, container, 'rollback');
+        preparation.release();
         if (start) await sim.markRunning(container);
       },
-      onFailure: () => {
-        if (error === null) releaseLock(sim, container, 'rollback');
-      },
+      onFailure: () => preparation.release(),
     });
   });
 
@@ -211,13 +230,15 @@ export function registerSnapshotRoutes(router: Router, sim: Simulation): void {
     const { node, vmid } = ids(req);
     const description = req.params.str('description');
     if (description === undefined) return null;
-    const container = loadContainer(cluster, node, vmid);
-    checkLock(container);
     const snapname = req.params.required('snapname');
-    const snapshot = container.snapshots.find((s) => s.name === snapname);
-    if (!snapshot) throw PveError.die(`snapshot '${snapname}' does not exist`);
-    snapshot.description = description;
-    sim.changed();
-    return null;
+    return withConfigLock(sim, node, vmid, () => {
+      const container = loadContainer(cluster, node, vmid);
+      checkLock(container);
+      const snapshot = container.snapshots.find((s) => s.name === snapname);
+      if (!snapshot) throw PveError.die(`snapshot '${snapname}' does not exist`);
+      snapshot.description = description;
+      sim.changed();
+      return null;
+    });
   });
 }
