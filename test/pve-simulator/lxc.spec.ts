@@ -81,6 +81,7 @@ describe('LXC containers', () => {
     });
     expect(upid.split(':')[7]).toBe('root@pam');
     expect((await fx.waitTask(upid)).exitstatus).toBe('OK');
+    expect((await fx.waitTask(await fx.latestTask('pve2', 201, 'vzstart'))).exitstatus).toBe('OK');
     expect(await fx.ticket.nodes.$('pve2').lxc.$(201).status.current.$get()).toMatchObject({
       status: 'running',
       name: 'viaticket',
@@ -333,6 +334,7 @@ describe('LXC containers', () => {
     const key = generateEd25519KeyPair().public;
     const upid = await create({ rootfs: 'local-lvm:8', 'ssh-public-keys': key, start: 1 });
     expect((await fx.waitTask(upid)).exitstatus).toBe('OK');
+    expect((await fx.waitTask(await fx.latestTask('pve1', 114, 'vzstart'))).exitstatus).toBe('OK');
     expect((await fx.exec('pct exec 114 -- cat /root/.ssh/authorized_keys')).stdout).toBe(
       `${key}\n`,
     );

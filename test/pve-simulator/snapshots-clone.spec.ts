@@ -125,6 +125,7 @@ describe('snapshots and clones', () => {
     const rollback = await lxc(104).snapshot.$('v1').rollback.$post({ start: true });
     expect(rollback.split(':')[5]).toBe('vzrollback');
     expect((await fx.waitTask(rollback)).exitstatus).toBe('OK');
+    expect((await fx.waitTask(await fx.latestTask('pve1', 104, 'vzstart'))).exitstatus).toBe('OK');
     expect((await fx.exec('pct exec 104 -- cat /root/data')).stdout).toBe('v1\n');
     expect((await lxc(104).config.$get()).memory).toBe(512);
     expect((await fx.waitTask(await lxc(104).snapshot.$('nope').$delete())).exitstatus).toBe(

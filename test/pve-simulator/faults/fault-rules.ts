@@ -105,6 +105,17 @@ function validateRule(input: unknown, index: number): FaultRuleInput | string {
   return rule;
 }
 
+function matchesRequest(
+  rule: FaultRule,
+  compiled: { path?: RegExp },
+  method: string,
+  path: string,
+): boolean {
+  if (rule.sshCommand !== undefined) return false;
+  if (rule.method !== undefined && rule.method.toUpperCase() !== method.toUpperCase()) return false;
+  return compiled.path === undefined || compiled.path.test(path);
+}
+
 /**
  * Fault rules, tried in the order they were added: the first rule that
  * matches, has `times` left and wins its `probability` draw fires.
@@ -154,12 +165,22 @@ export class FaultRules {
   }
 
   matchHttp(method: string, path: string): FaultAction | null {
-    return this.fire((rule, compiled) => {
-      if (rule.sshCommand !== undefined) return false;
-      if (rule.method !== undefined && rule.method.toUpperCase() !== method.toUpperCase())
-        return false;
-      return compiled.path === undefined || compiled.path.test(path);
-    });
+    return this.fire((rule, compiled) => matchesRequest(rule, compiled, method, path));
+  }
+
+  /**
+   * The `failTask` for the task an API method forks when another worker calls
+   * it (vm_start after create or rollback with start=1): no HTTP request is
+   * answered, so only rules that carry `failTask` apply.
+   */
+  matchNestedCall(method: string, path: string): string | null {
+    const action = this.fire(
+      (rule, compiled) =>
+        rule.failTask !== undefined &&
+        rule.failTask !== false &&
+        matchesRequest(rule, compiled, method, path),
+    );
+    return action?.failTask ?? null;
   }
 
   matchSsh(command: string): FaultAction | null {

@@ -66,3 +66,22 @@ export function forkStartWorker(sim: Simulation, request: StartRequest): string 
     },
   });
 }
+
+/**
+ * vm_start called by a create or rollback worker with start=1: outside the
+ * CLI fork_worker does not wait, so the calling task ends OK while the new
+ * vzstart task (its own UPID and log) may still run or fail. A fault rule with
+ * `failTask` on `POST …/status/start` fails that vzstart task.
+ */
+export function startFromWorker(sim: Simulation, node: string, vmid: number, user: string): void {
+  const injectedFailure = sim.faults.matchNestedCall(
+    'POST',
+    `/api2/json/nodes/${node}/lxc/${vmid}/status/start`,
+  );
+  try {
+    forkStartWorker(sim, { node, vmid, user, skiplock: false, injectedFailure });
+  } catch (error) {
+    if (error instanceof PveError) throw new TaskFailure(error.message);
+    throw error;
+  }
+}

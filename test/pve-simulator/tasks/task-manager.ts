@@ -38,6 +38,12 @@ export interface TaskSpec {
    * is answered. A text fails the task, which still runs for the task latency.
    */
   precheck?(): string | null;
+  /**
+   * Work after `run`, once the config file lock is released: a nested API call
+   * such as vm_start after create with start=1. Its failure fails the task but
+   * is not undone by `onFailure`.
+   */
+  afterUnlock?(ctx: TaskContext): Promise<void> | void;
 }
 
 /** Where a worker stands once it got past its config lock and checks. */
@@ -170,7 +176,7 @@ export class TaskManager {
         task.lines.push(`WARN: ${line}`);
       },
     };
-    const failure =
+    let failure =
       gate.failure ??
       (await this.attempt(task, () => {
         if (spec.injectedFailure !== undefined && spec.injectedFailure !== null)
@@ -187,6 +193,8 @@ export class TaskManager {
       }
     }
     gate.release?.();
+    const afterUnlock = spec.afterUnlock;
+    if (failure === null && afterUnlock) failure = await this.attempt(task, () => afterUnlock(ctx));
     this.finish(task, failure, warnings);
   }
 

@@ -142,7 +142,20 @@ export class SimulatorFixture {
     return lines.map((line) => line.t);
   }
 
-  /** Creates a container through the API and waits for the task; returns the task's status. */
+  /** The UPID of the guest's newest task of this type, such as the vzstart a create forked. */
+  async latestTask(node: string, vmid: number, type: string): Promise<string> {
+    const [task] = await this.token.nodes
+      .$(node)
+      .tasks.$get({ vmid, typefilter: type, source: 'all', limit: 1 });
+    if (!task) throw new Error(`no ${type} task for ${vmid} on ${node}`);
+    return task.upid;
+  }
+
+  /**
+   * Creates a container through the API and waits for the task; returns the
+   * task's status. With `start`, also waits for the vzstart task the create
+   * forked, since Proxmox ends the create task first.
+   */
   async createContainer(
     vmid: number,
     params: Record<string, unknown> = {},
@@ -157,7 +170,10 @@ export class SimulatorFixture {
       features: 'nesting=1',
       ...params,
     });
-    return this.waitTask(upid);
+    const created = await this.waitTask(upid);
+    if (params.start && created.exitstatus === 'OK')
+      await this.waitTask(await this.latestTask(node, vmid, 'vzstart'));
+    return created;
   }
 
   async ssh(): Promise<Client> {

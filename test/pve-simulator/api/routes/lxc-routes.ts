@@ -10,7 +10,7 @@ import {
   vmidInUseMessage,
   withConfigLock,
 } from '../../pve/container-access';
-import { workerContainer, workerPrecheck } from '../../pve/container-start';
+import { startFromWorker, workerContainer, workerPrecheck } from '../../pve/container-start';
 import { normalizeOption, updateContainerConfig } from '../../pve/config-update';
 import { PveError } from '../../pve/pve-error';
 import {
@@ -505,18 +505,15 @@ async function createContainer(
     user: principal.userid,
     injectedFailure: req.failTask,
     configLock: { vmid, holdWhileRunning: true },
-    run: async (ctx) => {
+    run: (ctx) => {
       const storage = node.storages.get(archive?.storage ?? '');
       const volume = archive ? storage?.volumes.get(archive.volname) : undefined;
       const contents = restore
         ? restoreContents(ctx, plan, volume, randomMac)
         : templateContents(ctx, plan, storage, volume);
       installContainer(sim, node, container, overwritten, contents, plan);
-      if (start) {
-        ctx.log(`starting CT ${vmid}`);
-        await sim.markRunning(container);
-      }
     },
+    afterUnlock: start ? () => startFromWorker(sim, node.name, vmid, principal.userid) : undefined,
     onFailure: () => {
       if (overwritten) {
         overwritten.lock = null;

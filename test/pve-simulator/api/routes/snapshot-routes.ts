@@ -5,6 +5,7 @@ import {
   lockMessage,
   withConfigLock,
 } from '../../pve/container-access';
+import { startFromWorker } from '../../pve/container-start';
 import { PveError } from '../../pve/pve-error';
 import { Simulation } from '../../simulation';
 import { Container, LockName } from '../../state/container';
@@ -206,8 +207,8 @@ export function registerSnapshotRoutes(router: Router, sim: Simulation): void {
         container.guest = GuestSystem.fromJSON(snapshot.guest);
         container.parent = snapname;
         preparation.release();
-        if (start) await sim.markRunning(container);
       },
+      afterUnlock: start ? () => startFromWorker(sim, node, vmid, req.principal.userid) : undefined,
       onFailure: () => preparation.release(),
     });
   });
