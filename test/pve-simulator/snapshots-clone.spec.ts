@@ -193,6 +193,11 @@ describe('snapshots and clones', () => {
     expect(await apiError(lxc(999).clone.$post({ newid: 300 }))).toContain(
       "Configuration file 'nodes/pve1/lxc/999.conf' does not exist",
     );
+    // Refused after both locks were taken: the source is unlocked, no target is left.
+    expect((await fx.state()).containers.map((ct) => [ct.vmid, ct.locked])).toEqual([
+      [106, null],
+      [107, null],
+    ]);
   });
 
   it('clones a running container from a snapshot, with the files of that snapshot', async () => {

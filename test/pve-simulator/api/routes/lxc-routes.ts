@@ -25,10 +25,11 @@ import {
 } from '../../pve/volumes';
 import { Simulation } from '../../simulation';
 import { ClusterNode } from '../../state/cluster';
-import { Container } from '../../state/container';
+import { Container, Snapshot } from '../../state/container';
 import {
   ContainerConfig,
   isConfigOption,
+  MountPoint,
   parseMountPoint,
   parseNetwork,
   printNetwork,
@@ -754,19 +755,48 @@ function installContainer(
   sim.changed();
 }
 
+/**
+ * POST …/clone as API2::LXC clone_vm runs it: the placement refusals, the
+ * source's `disk` lock (set_lock), the target's `create` lock
+ * (create_and_lock_config), the checks on what is cloned (both locks undone on a
+ * refusal), then a vzclone task that copies the root disk.
+ */
 async function cloneContainer(
   sim: Simulation,
   req: ApiRequest,
   randomMac: () => string,
 ): Promise<string> {
+  const node = nodeOf(sim, req);
+  const newid = Number(req.params.required('newid'));
+  const placement = clonePlacement(sim, node, req);
+  const source = await lockCloneSource(sim, node, vmidOf(req));
+  const clone = await reserveCloneTarget(sim, node, source, newid);
+  let plan: ClonePlan;
+  try {
+    plan = clonePlan(source, req, placement);
+  } catch (error) {
+    releaseCloneSource(sim, source);
+    dropCloneTarget(sim, node, clone);
+    throw error;
+  }
+  clone.config = cloneConfig(plan.sourceConfig, req, randomMac);
+  clone.guest = plan.snapshot ? GuestSystem.fromJSON(plan.snapshot.guest) : source.guest.clone();
+  sim.changed();
+  return spawnCloneTask(sim, req, node, source, clone, plan);
+}
+
+/** Where the clone goes: checked before any lock is taken. */
+interface ClonePlacement {
+  storageId: string | undefined;
+  /** Another node, or undefined for this one. */
+  target: string | undefined;
+}
+
+function clonePlacement(sim: Simulation, node: ClusterNode, req: ApiRequest): ClonePlacement {
   const { cluster } = sim;
   const { params } = req;
-  const node = sim.cluster.node(params.required('node')) as ClusterNode;
-  const vmid = vmidOf(req);
-  const newid = Number(params.required('newid'));
   const pool = params.str('pool');
   if (pool !== undefined) throw PveError.die(`pool '${pool}' does not exist`);
-  const snapname = params.str('snapname');
   const storageId = params.str('storage');
   let target = params.str('target');
   if (target === node.name || target === 'localhost') target = undefined;
@@ -780,10 +810,84 @@ async function cloneContainer(
         throw PveError.die(`can't clone to non-shared storage '${storageId}'`);
     }
   }
+  return { storageId, target };
+}
 
-  const source = loadContainer(cluster, node.name, vmid);
-  const inUse = vmidInUseMessage(cluster, newid);
-  if (inUse) throw PveError.die(inUse);
+/** set_lock: under the source's config file lock, refuses a locked source and sets `disk`. */
+function lockCloneSource(sim: Simulation, node: ClusterNode, vmid: number): Promise<Container> {
+  return withConfigLock(sim, node.name, vmid, () => {
+    const source = loadContainer(sim.cluster, node.name, vmid);
+    checkLock(source);
+    source.lock = 'disk';
+    sim.changed();
+    return source;
+  });
+}
+
+/** create_and_lock_config for the new id: a placeholder guest under the `create` lock. */
+async function reserveCloneTarget(
+  sim: Simulation,
+  node: ClusterNode,
+  source: Container,
+  newid: number,
+): Promise<Container> {
+  const { cluster } = sim;
+  try {
+    return await withConfigLock(
+      sim,
+      node.name,
+      newid,
+      () => {
+        const taken = vmidInUseMessage(cluster, newid);
+        if (taken) throw PveError.die(taken);
+        const placeholder = new Container(
+          newid,
+          node.name,
+          {},
+          GuestSystem.fromTemplate(`CT${newid}`),
+          cluster.allocateAddress(),
+          'create',
+        );
+        cluster.addContainer(placeholder);
+        sim.changed();
+        return placeholder;
+      },
+      { timeoutMs: createLockWaitMs(sim) },
+    );
+  } catch (error) {
+    releaseCloneSource(sim, source);
+    throw error;
+  }
+}
+
+function releaseCloneSource(sim: Simulation, source: Container): void {
+  if (source.lock === 'disk') source.lock = null;
+  sim.changed();
+}
+
+function dropCloneTarget(sim: Simulation, node: ClusterNode, clone: Container): void {
+  if (sim.cluster.containers.get(clone.vmid) === clone) {
+    freeVolumes(node, containerVolumes(clone));
+    sim.cluster.removeContainer(clone.vmid);
+  }
+  sim.changed();
+}
+
+/** What the clone copies, decided from the source's config once both locks are held. */
+interface ClonePlan {
+  full: boolean;
+  /** Whether the source ran when the clone was asked; the worker refuses a change. */
+  running: boolean;
+  snapshot: Snapshot | undefined;
+  sourceConfig: ContainerConfig;
+  rootVolume: MountPoint | null;
+  storageId: string | undefined;
+}
+
+function clonePlan(source: Container, req: ApiRequest, placement: ClonePlacement): ClonePlan {
+  const { params } = req;
+  const { storageId, target } = placement;
+  const snapname = params.str('snapname');
   const running = source.status === 'running';
   const full = params.has('full') ? params.bool('full') : !source.isTemplate();
   if (storageId !== undefined && !full)
@@ -802,104 +906,91 @@ async function cloneContainer(
     if (target !== undefined)
       throw PveError.die(`can't clone CT to node '${target}' (CT uses local storage)`);
   }
+  return { full, running, snapshot, sourceConfig, rootVolume, storageId };
+}
 
-  const newConfig: ContainerConfig = {};
+/** Options a clone does not copy: unused volumes, snapshot and template keys, locks. */
+const NOT_CLONED = /^(unused\d+|template|parent|snaptime|lock|rootfs)$/;
+
+/** The new guest's config: the source's with new MACs, `hostname` and `description` as given. */
+function cloneConfig(
+  sourceConfig: ContainerConfig,
+  req: ApiRequest,
+  randomMac: () => string,
+): ContainerConfig {
+  const config: ContainerConfig = {};
   for (const [key, value] of Object.entries(sourceConfig)) {
-    if (
-      /^unused\d+$/.test(key) ||
-      key === 'template' ||
-      key === 'parent' ||
-      key === 'snaptime' ||
-      key === 'lock'
-    )
-      continue;
+    if (NOT_CLONED.test(key)) continue;
     if (/^net\d+$/.test(key)) {
       const net = parseNetwork(value);
       net.hwaddr = randomMac();
-      newConfig[key] = printNetwork(net);
+      config[key] = printNetwork(net);
     } else {
-      newConfig[key] = value;
+      config[key] = value;
     }
   }
-  const hostname = params.str('hostname');
-  if (hostname) newConfig.hostname = hostname;
-  const description = params.str('description');
-  if (description) newConfig.description = description;
-  delete newConfig.rootfs;
-  const guestSource = snapshot ? GuestSystem.fromJSON(snapshot.guest) : source.guest.clone();
+  const hostname = req.params.str('hostname');
+  if (hostname) config.hostname = hostname;
+  const description = req.params.str('description');
+  if (description) config.description = description;
+  return config;
+}
 
-  // set_lock and create_and_lock_config wait for each guest's config file lock.
-  await withConfigLock(sim, node.name, vmid, () => {
-    checkLock(loadContainer(cluster, node.name, vmid));
-    source.lock = 'disk';
-  });
-  const clone = await withConfigLock(
-    sim,
-    node.name,
-    newid,
-    () => {
-      const taken = vmidInUseMessage(cluster, newid);
-      if (taken) throw PveError.die(taken);
-      const placeholder = new Container(
-        newid,
-        node.name,
-        newConfig,
-        guestSource,
-        cluster.allocateAddress(),
-        'create',
-      );
-      cluster.addContainer(placeholder);
-      return placeholder;
-    },
-    { timeoutMs: createLockWaitMs(sim) },
-  ).catch((error: unknown) => {
-    if (source.lock === 'disk') source.lock = null;
-    throw error;
-  });
-  sim.changed();
-
+/** The vzclone worker: a full copy or a thin clone of the root disk, then both locks cleared. */
+function spawnCloneTask(
+  sim: Simulation,
+  req: ApiRequest,
+  node: ClusterNode,
+  source: Container,
+  clone: Container,
+  plan: ClonePlan,
+): string {
+  const { full, rootVolume } = plan;
   return sim.tasks.spawn({
     node: node.name,
     type: 'vzclone',
-    id: String(vmid),
+    id: String(source.vmid),
     user: req.principal.userid,
     injectedFailure: req.failTask,
     startLines: [
       `create ${full ? 'full' : 'linked'} clone of mountpoint rootfs (${rootVolume?.volume ?? 'none'})`,
     ],
-    run: async (ctx) => {
-      ctx.log(`creating a clone of container ${vmid} with ID ${newid}`);
-      if ((source.status === 'running') !== running)
+    run: (ctx) => {
+      ctx.log(`creating a clone of container ${source.vmid} with ID ${clone.vmid}`);
+      if ((source.status === 'running') !== plan.running)
         throw new TaskFailure('clone failed: unexpected state change');
-      if (rootVolume) {
-        const sourceStorage = parseVolumeId(rootVolume.volume)?.storage ?? 'local-lvm';
-        const targetStorage =
-          node.storages.get(storageId ?? sourceStorage) ??
-          requireStorage(node, storageId ?? sourceStorage);
-        const sizeGiB = rootVolume.size
-          ? Math.max(1, Math.round(Number(/^(\d+)/.exec(rootVolume.size)?.[1] ?? 4)))
-          : 4;
-        const disk = allocateDisk(targetStorage, newid, sizeGiB, sim.now());
-        clone.config.rootfs = rootfsValue(disk);
-        ctx.log(
-          full
-            ? `Logical volume "${disk.volname}" created.`
-            : `Logical volume "${disk.volname}" created (thin snapshot).`,
-        );
-      }
+      if (rootVolume) cloneRootDisk(sim, ctx, node, clone, plan, rootVolume);
       clone.guest.fs.writeFile('/etc/hostname', `${clone.hostname()}\n`);
       source.lock = null;
       clone.lock = null;
       sim.changed();
-      await Promise.resolve();
     },
     onFailure: () => {
-      if (source.lock === 'disk') source.lock = null;
-      if (cluster.containers.get(newid) === clone) {
-        freeVolumes(node, containerVolumes(clone));
-        cluster.removeContainer(newid);
-      }
-      sim.changed();
+      releaseCloneSource(sim, source);
+      dropCloneTarget(sim, node, clone);
     },
   });
+}
+
+function cloneRootDisk(
+  sim: Simulation,
+  ctx: TaskContext,
+  node: ClusterNode,
+  clone: Container,
+  plan: ClonePlan,
+  rootVolume: MountPoint,
+): void {
+  const sourceStorage = parseVolumeId(rootVolume.volume)?.storage ?? 'local-lvm';
+  const storageId = plan.storageId ?? sourceStorage;
+  const targetStorage = node.storages.get(storageId) ?? requireStorage(node, storageId);
+  const sizeGiB = rootVolume.size
+    ? Math.max(1, Math.round(Number(/^(\d+)/.exec(rootVolume.size)?.[1] ?? 4)))
+    : 4;
+  const disk = allocateDisk(targetStorage, clone.vmid, sizeGiB, sim.now());
+  clone.config.rootfs = rootfsValue(disk);
+  ctx.log(
+    plan.full
+      ? `Logical volume "${disk.volname}" created.`
+      : `Logical volume "${disk.volname}" created (thin snapshot).`,
+  );
 }
