@@ -183,7 +183,12 @@ describe('the simulator speaks HTTPS like pveproxy', () => {
       status: 'stopped',
       tags: ['b', 'a'],
     });
-    const vms = await fx.token.cluster.resources.$get({ type: 'vm' });
+    // Name and status come with pvestatd's next tick: a short interval brings it soon.
+    await fx.control('POST', '/_sim/latency', { statsIntervalMs: 20 });
+    const vms = await fx.until(
+      () => fx.token.cluster.resources.$get({ type: 'vm' }),
+      (rows) => rows.some((item) => item.vmid === 901 && item.status !== 'unknown'),
+    );
     expect(vms.find((item) => item.vmid === 901)).toMatchObject({
       id: 'lxc/901',
       type: 'lxc',

@@ -80,6 +80,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     stateFile = new StateFile(resolved.stateFile, sim.cluster);
     stateFile.load();
   }
+  // After the load: guests that were there before a restart have their figures at once.
+  sim.pvestatd.start();
 
   const auth = new Authenticator(
     {

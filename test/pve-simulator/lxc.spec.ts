@@ -342,7 +342,12 @@ describe('LXC containers', () => {
 
   it('lists the guest everywhere a client looks for it', async () => {
     await fx.createContainer(112, { start: true, tags: 'proximity' }, 'pve2');
-    const resources = await fx.token.cluster.resources.$get({ type: 'vm' });
+    // Status and name come with pvestatd's next tick: a short interval brings it soon.
+    await fx.control('POST', '/_sim/latency', { statsIntervalMs: 20 });
+    const resources = await fx.until(
+      () => fx.token.cluster.resources.$get({ type: 'vm' }),
+      (rows) => rows.some((row) => row.status === 'running'),
+    );
     expect(resources).toEqual([
       expect.objectContaining({
         id: 'lxc/112',

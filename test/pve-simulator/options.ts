@@ -1,5 +1,5 @@
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
-import { DEFAULT_LATENCY, Latency } from './util/latency';
+import { DEFAULT_LATENCY, Latency, latencyValueError } from './util/latency';
 
 /** What `startSimulator` accepts; every field is optional. */
 export interface SimulatorOptions {
@@ -15,7 +15,10 @@ export interface SimulatorOptions {
   seed?: number;
   /** Keeps the cluster across restarts: loaded at start, saved after changes and at stop. */
   stateFile?: string;
-  /** Initial latencies (what /_sim/reset returns to); defaults taskMs 50, httpMs 0, sshMs 0. */
+  /**
+   * Initial latencies (what /_sim/reset returns to); defaults taskMs 50, httpMs 0, sshMs 0,
+   * statsIntervalMs 10000.
+   */
   latency?: Partial<Latency>;
   /** pveproxy delays every 401 by 3 s; default 0 here. */
   unauthorizedDelayMs?: number;
@@ -78,8 +81,8 @@ export function resolveOptions(options: SimulatorOptions): ResolvedOptions {
     throw new Error('the token secret must be a lower-case UUID, as Proxmox issues them');
   const latency: Latency = { ...DEFAULT_LATENCY, ...options.latency };
   for (const [key, value] of Object.entries(latency)) {
-    if (!Number.isInteger(value) || value < 0)
-      throw new Error(`latency ${key} must be a non-negative integer`);
+    const error = latencyValueError(key as keyof Latency, value);
+    if (error !== undefined) throw new Error(`latency ${error}`);
   }
   const keys =
     options.sshAuthorizedKeys === undefined

@@ -2,6 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { FaultRules } from './faults/fault-rules';
 import { GuestRuntime } from './guest/guest-runtime';
 import { ConfigFileLocks } from './pve/config-file-lock';
+import { Pvestatd } from './monitoring/pvestatd';
 import { ForwardSpec, Reachability, ResponderSpec } from './network/reachability';
 import { Cluster } from './state/cluster';
 import { Container } from './state/container';
@@ -53,6 +54,7 @@ export class Simulation {
   readonly reachability: Reachability;
   /** The flocks on the guests' config lock files (lock_config), held by requests and tasks. */
   readonly configLocks = new ConfigFileLocks();
+  readonly pvestatd: Pvestatd;
   /** API requests received (not counting /_sim/ routes). */
   calls = 0;
 
@@ -70,6 +72,7 @@ export class Simulation {
       () => this.changed(),
     );
     this.reachability = new Reachability(options.forwardHost);
+    this.pvestatd = new Pvestatd(this.cluster, () => this.latency.statsIntervalMs);
   }
 
   now(): number {
@@ -227,12 +230,14 @@ export class Simulation {
     this.faults.clear();
     Object.assign(this.latency, this.options.latency);
     this.cluster.reset();
+    this.pvestatd.restart();
     this.calls = 0;
     this.changed();
     await this.refreshNetwork();
   }
 
   async close(): Promise<void> {
+    this.pvestatd.stop();
     this.scheduler.close();
     this.taskScheduler.close();
     await this.reachability.close();

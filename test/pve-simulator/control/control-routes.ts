@@ -102,6 +102,7 @@ export class ControlRoutes implements ControlHandler {
           const update = parseLatencyUpdate(body);
           if (typeof update === 'string') throw new ControlError(400, update);
           Object.assign(sim.latency, update);
+          if (update.statsIntervalMs !== undefined) sim.pvestatd.reschedule();
         }
         return [200, { ...sim.latency }];
       }

@@ -134,6 +134,21 @@ export class SimulatorFixture {
     }
   }
 
+  /** Reads until `done` holds (monitoring data and leases arrive later); returns that reading. */
+  async until<T>(
+    read: () => Promise<T>,
+    done: (value: T) => boolean,
+    timeoutMs = 10_000,
+  ): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await read();
+      if (done(value)) return value;
+      if (Date.now() > deadline) throw new Error(`condition still false after ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
   async taskLog(upid: string): Promise<string[]> {
     const lines = (await this.token.nodes
       .$(upid.split(':')[1])

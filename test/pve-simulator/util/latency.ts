@@ -11,6 +11,8 @@ export interface Latency {
    * (pve-guest-common AbstractConfig::lock_config: 10 s; create_and_lock_config waits half).
    */
   lockWaitMs: number;
+  /** pvestatd's update interval: `/cluster/resources` and `/nodes` show what its last tick saw. */
+  statsIntervalMs: number;
 }
 
 export const DEFAULT_LATENCY: Readonly<Latency> = Object.freeze({
@@ -18,9 +20,30 @@ export const DEFAULT_LATENCY: Readonly<Latency> = Object.freeze({
   httpMs: 0,
   sshMs: 0,
   lockWaitMs: 10_000,
+  statsIntervalMs: 10_000,
 });
 
-const LATENCY_FIELDS: ReadonlySet<string> = new Set(Object.keys(DEFAULT_LATENCY));
+const MAX_LATENCY_MS = 3_600_000;
+
+/** A tick over every guest is not free: below this the timer would keep the simulator busy. */
+const MIN_LATENCY_MS: Partial<Record<keyof Latency, number>> = { statsIntervalMs: 10 };
+
+function isLatencyKey(key: string): key is keyof Latency {
+  return Object.hasOwn(DEFAULT_LATENCY, key);
+}
+
+/** Why `value` cannot be the latency `key`, or undefined when it can. */
+export function latencyValueError(key: keyof Latency, value: unknown): string | undefined {
+  const min = MIN_LATENCY_MS[key] ?? 0;
+  if (
+    typeof value !== 'number' ||
+    !Number.isInteger(value) ||
+    value < min ||
+    value > MAX_LATENCY_MS
+  )
+    return `${key} must be an integer between ${min} and ${MAX_LATENCY_MS}`;
+  return undefined;
+}
 
 export function parseLatencyUpdate(body: unknown): Partial<Latency> | string {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
@@ -28,11 +51,10 @@ export function parseLatencyUpdate(body: unknown): Partial<Latency> | string {
   }
   const update: Partial<Latency> = {};
   for (const [key, value] of Object.entries(body as Record<string, unknown>)) {
-    if (!LATENCY_FIELDS.has(key)) return `unknown field '${key}'`;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 3_600_000) {
-      return `${key} must be an integer between 0 and 3600000`;
-    }
-    update[key as keyof Latency] = value;
+    if (!isLatencyKey(key)) return `unknown field '${key}'`;
+    const error = latencyValueError(key, value);
+    if (error !== undefined) return error;
+    update[key] = value as number;
   }
   return update;
 }

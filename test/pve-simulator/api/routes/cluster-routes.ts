@@ -1,14 +1,13 @@
 import { gzipSync } from 'node:zlib';
 import { PveError } from '../../pve/pve-error';
 import { Simulation } from '../../simulation';
+import { NODE_MAXCPU, NODE_MAXMEM, NODE_ROOT_DISK, nodeUsage } from '../../monitoring/node-usage';
 import { ClusterNode } from '../../state/cluster';
+import { Container } from '../../state/container';
 import { Router } from '../router';
 
 export const PVE_VERSION = { version: '9.2.11', release: '9.2', repoid: '14a22df3' };
 const KERNEL = '6.8.12-4-pve';
-const NODE_MAXCPU = 8;
-const NODE_MAXMEM = 32 * 1024 ** 3;
-const NODE_ROOT_DISK = 96 * 1024 ** 3;
 
 /** A complete response body, built once and served many times (see cluster/resources). */
 export class PreSerialized {
@@ -22,43 +21,94 @@ export class PreSerialized {
   }
 }
 
-function nodeUsage(
-  sim: Simulation,
-  node: ClusterNode,
-): { cpu: number; mem: number; disk: number; uptime: number } {
-  let running = 0;
-  let mem = 2.1 * 1024 ** 3;
-  for (const container of sim.cluster.containers.values()) {
-    if (container.node !== node.name || container.status !== 'running') continue;
-    running++;
-    mem += container.maxmem() / 4;
-  }
-  const local = node.storages.get('local');
-  return {
-    cpu: Math.min(0.95, Number((0.012 + running * 0.003).toFixed(6))),
-    mem: Math.min(Math.round(mem), NODE_MAXMEM),
-    disk: 6.4 * 1024 ** 3 + (local?.used() ?? 0),
-    uptime: Math.floor((sim.now() - node.bootTime) / 1000),
+/** A node's row in `/nodes` and `/cluster/resources`: pvestatd's last sample (extract_node_stats). */
+function nodeRow(sim: Simulation, name: string): Record<string, unknown> {
+  const row: Record<string, unknown> = {
+    id: `node/${name}`,
+    type: 'node',
+    node: name,
+    status: 'unknown',
   };
+  const sample = sim.pvestatd.node(name);
+  if (sample) Object.assign(row, sample, { status: 'online' });
+  return row;
 }
 
-/** The fields `/nodes` and `/cluster/resources` share for a node. */
-function nodeStatus(sim: Simulation, node: ClusterNode): Record<string, unknown> {
-  const usage = nodeUsage(sim, node);
-  return {
-    id: `node/${node.name}`,
-    type: 'node',
-    node: node.name,
-    status: 'online',
-    cpu: usage.cpu,
-    maxcpu: NODE_MAXCPU,
-    mem: usage.mem,
-    maxmem: NODE_MAXMEM,
-    disk: Math.round(usage.disk),
-    maxdisk: NODE_ROOT_DISK,
-    uptime: usage.uptime,
-    level: '',
+/**
+ * A guest's row: which guests exist, where, their lock, tags and pool come from
+ * the cluster file system at once; status, name and figures from the last
+ * pvestatd sample (extract_vm_stats), `unknown` until there is one.
+ */
+function guestRow(sim: Simulation, container: Container): Record<string, unknown> {
+  const row: Record<string, unknown> = {
+    id: `lxc/${container.vmid}`,
+    vmid: container.vmid,
+    node: container.node,
+    type: 'lxc',
+    status: 'unknown',
   };
+  const sample = sim.pvestatd.guest(container.vmid);
+  if (sample) Object.assign(row, sample);
+  if (container.config.pool) row.pool = container.config.pool;
+  if (container.lock) row.lock = container.lock;
+  if (container.config.tags) row.tags = container.config.tags;
+  return row;
+}
+
+function storageRows(sim: Simulation): Record<string, unknown>[] {
+  const ids = new Set<string>();
+  for (const node of sim.cluster.nodes.values()) for (const id of node.storages.keys()) ids.add(id);
+  const rows: Record<string, unknown>[] = [];
+  for (const id of [...ids].sort()) {
+    for (const node of sim.cluster.nodes.values()) {
+      const storage = node.storages.get(id);
+      if (!storage) continue;
+      const row: Record<string, unknown> = {
+        id: `storage/${node.name}/${id}`,
+        storage: id,
+        node: node.name,
+        type: 'storage',
+        plugintype: storage.definition.type,
+        status: 'unknown',
+        shared: storage.definition.shared ? 1 : 0,
+        content: storage.contentString(),
+      };
+      const sample = sim.pvestatd.storage(node.name, id);
+      if (sample) Object.assign(row, sample, { status: 'available' });
+      rows.push(row);
+    }
+  }
+  return rows;
+}
+
+/** The `/cluster/resources` list in pve-manager's order: guests, nodes, storages, networks. */
+function clusterResources(sim: Simulation, type: string): unknown[] {
+  const items: unknown[] = [];
+  if (type === '' || type === 'vm') {
+    // `sort keys` on the vmlist: VMIDs in string order (1000 before 101).
+    const vmids = [...sim.cluster.containers.keys()].map(String).sort();
+    for (const vmid of vmids)
+      items.push(guestRow(sim, sim.cluster.containers.get(Number(vmid)) as Container));
+  }
+  if (type === '' || type === 'node') {
+    for (const node of sim.cluster.nodes.keys())
+      items.push({ ...nodeRow(sim, node), 'cgroup-mode': 2 });
+  }
+  if (type === '' || type === 'storage') items.push(...storageRows(sim));
+  // 9.2 nodes publish `network` rows; pve-manager then skips their `sdn` rows, so
+  // `type=sdn` lists nothing, and `network` is not a filter the parameter accepts.
+  if (type === '') {
+    for (const node of sim.cluster.nodes.keys())
+      items.push({
+        id: `network/${node}/zone/localnetwork`,
+        type: 'network',
+        'network-type': 'zone',
+        network: 'localnetwork',
+        node,
+        status: 'ok',
+      });
+  }
+  return items;
 }
 
 export function registerClusterRoutes(
@@ -73,8 +123,8 @@ export function registerClusterRoutes(
   router.add('GET', '/version', () => ({ ...PVE_VERSION }));
 
   router.add('GET', '/nodes', () =>
-    [...sim.cluster.nodes.values()].map((node) => ({
-      ...nodeStatus(sim, node),
+    [...sim.cluster.nodes.keys()].map((node) => ({
+      ...nodeRow(sim, node),
       ssl_fingerprint: tlsFingerprint,
     })),
   );
@@ -105,7 +155,7 @@ export function registerClusterRoutes(
 
   router.add('GET', '/nodes/{node}/status', (req) => {
     const node = sim.cluster.node(req.params.required('node')) as ClusterNode;
-    const usage = nodeUsage(sim, node);
+    const usage = nodeUsage(sim.cluster, node);
     const rootUsed = Math.round(usage.disk);
     return {
       uptime: usage.uptime,
@@ -163,84 +213,21 @@ export function registerClusterRoutes(
   });
 
   /**
-   * The listing is rebuilt at most once per cluster change or per second (uptimes move),
+   * The listing is rebuilt at most once per cluster change or pvestatd tick,
    * which is what lets it serve thousands of requests per second over 1,000 guests.
    */
-  const cache = new Map<string, { version: number; second: number; body: PreSerialized }>();
+  const cache = new Map<string, { version: number; generation: number; body: PreSerialized }>();
   router.add('GET', '/cluster/resources', (req) => {
     const type = req.params.str('type') ?? '';
-    const now = sim.now();
-    const second = Math.floor(now / 1000);
+    const version = sim.cluster.version;
+    const generation = sim.pvestatd.generation;
     const cached = cache.get(type);
-    if (cached && cached.version === sim.cluster.version && cached.second === second)
+    if (cached && cached.version === version && cached.generation === generation)
       return cached.body;
-    const items: unknown[] = [];
-    if (type === '' || type === 'node') {
-      for (const node of sim.cluster.nodes.values()) {
-        items.push({ ...nodeStatus(sim, node), 'cgroup-mode': 2 });
-      }
-    }
-    if (type === '' || type === 'vm') {
-      const containers = [...sim.cluster.containers.values()].sort((a, b) => a.vmid - b.vmid);
-      for (const container of containers) {
-        const running = container.status === 'running';
-        const item: Record<string, unknown> = {
-          id: `lxc/${container.vmid}`,
-          type: 'lxc',
-          vmid: container.vmid,
-          node: container.node,
-          name: container.hostname(),
-          status: container.status,
-          template: container.isTemplate() ? 1 : 0,
-          maxcpu: container.cores() || NODE_MAXCPU,
-          cpu: running ? 0.0021 : 0,
-          maxmem: container.maxmem(),
-          mem: running ? Math.round(container.maxmem() / 8) : 0,
-          maxdisk: container.maxdisk(),
-          disk: running ? Math.round(container.maxdisk() / 10) : 0,
-          uptime: container.uptime(now),
-          netin: 0,
-          netout: 0,
-          diskread: 0,
-          diskwrite: 0,
-        };
-        if (container.config.tags) item.tags = container.config.tags;
-        if (container.lock) item.lock = container.lock;
-        if (container.config.pool) item.pool = container.config.pool;
-        items.push(item);
-      }
-    }
-    if (type === '' || type === 'storage') {
-      for (const node of sim.cluster.nodes.values()) {
-        for (const storage of node.storages.values()) {
-          items.push({
-            id: `storage/${node.name}/${storage.id}`,
-            type: 'storage',
-            node: node.name,
-            storage: storage.id,
-            status: 'available',
-            plugintype: storage.definition.type,
-            content: storage.contentString(),
-            shared: storage.definition.shared ? 1 : 0,
-            disk: storage.used(),
-            maxdisk: storage.definition.total,
-          });
-        }
-      }
-    }
-    if (type === '' || type === 'sdn') {
-      for (const node of sim.cluster.nodes.values()) {
-        items.push({
-          id: `sdn/${node.name}/localnetwork`,
-          type: 'sdn',
-          sdn: 'localnetwork',
-          node: node.name,
-          status: 'ok',
-        });
-      }
-    }
-    const body = new PreSerialized(Buffer.from(JSON.stringify({ data: items })));
-    cache.set(type, { version: sim.cluster.version, second, body });
+    const body = new PreSerialized(
+      Buffer.from(JSON.stringify({ data: clusterResources(sim, type) })),
+    );
+    cache.set(type, { version, generation, body });
     return body;
   });
 }
