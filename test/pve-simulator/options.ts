@@ -17,7 +17,7 @@ export interface SimulatorOptions {
   stateFile?: string;
   /**
    * Initial latencies (what /_sim/reset returns to); defaults taskMs 50, httpMs 0, sshMs 0,
-   * statsIntervalMs 10000.
+   * statsIntervalMs 10000, dhcpLeaseMs 3000.
    */
   latency?: Partial<Latency>;
   /** pveproxy delays every 401 by 3 s; default 0 here. */

@@ -32,7 +32,14 @@ describe('tasks', () => {
     await fx.createContainer(101);
     expect(await fx.control('POST', '/_sim/latency', { taskMs: 250 })).toEqual({
       status: 200,
-      body: { taskMs: 250, httpMs: 0, sshMs: 0, lockWaitMs: 10_000, statsIntervalMs: 10_000 },
+      body: {
+        taskMs: 250,
+        httpMs: 0,
+        sshMs: 0,
+        lockWaitMs: 10_000,
+        statsIntervalMs: 10_000,
+        dhcpLeaseMs: 3_000,
+      },
     });
     const upid = await fx.token.nodes.$('pve1').lxc.$(101).status.start.$post();
     expect(upid).toMatch(UPID_PATTERN);
@@ -55,7 +62,14 @@ describe('tasks', () => {
     ]);
     expect(await fx.control('GET', '/_sim/latency')).toEqual({
       status: 200,
-      body: { taskMs: 250, httpMs: 0, sshMs: 0, lockWaitMs: 10_000, statsIntervalMs: 10_000 },
+      body: {
+        taskMs: 250,
+        httpMs: 0,
+        sshMs: 0,
+        lockWaitMs: 10_000,
+        statsIntervalMs: 10_000,
+        dhcpLeaseMs: 3_000,
+      },
     });
   });
 

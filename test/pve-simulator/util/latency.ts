@@ -13,6 +13,8 @@ export interface Latency {
   lockWaitMs: number;
   /** pvestatd's update interval: `/cluster/resources` and `/nodes` show what its last tick saw. */
   statsIntervalMs: number;
+  /** From a start until a container with `ip=dhcp` holds its IPv4 lease. */
+  dhcpLeaseMs: number;
 }
 
 export const DEFAULT_LATENCY: Readonly<Latency> = Object.freeze({
@@ -21,6 +23,7 @@ export const DEFAULT_LATENCY: Readonly<Latency> = Object.freeze({
   sshMs: 0,
   lockWaitMs: 10_000,
   statsIntervalMs: 10_000,
+  dhcpLeaseMs: 3_000,
 });
 
 const MAX_LATENCY_MS = 3_600_000;

@@ -1,5 +1,6 @@
 import { utils as sshUtils } from 'ssh2';
 import { GuestSystem } from '../../guest/guest-system';
+import { containerInterfaces } from '../../network/container-interfaces';
 import {
   checkLock,
   checkModifyConfigPermission,
@@ -334,53 +335,8 @@ function registerInterfacesRoute(router: Router, sim: Simulation): void {
   router.add('GET', '/nodes/{node}/lxc/{vmid}/interfaces', (req) => {
     const container = sim.cluster.containerOn(req.params.required('node'), vmidOf(req));
     if (!container || container.status !== 'running') return null;
-    const address = container.ip();
-    const interfaces: unknown[] = [LOOPBACK_INTERFACE];
-    for (const key of Object.keys(container.config)
-      .filter((k) => /^net\d+$/.test(k))
-      .sort()) {
-      const primary = key === 'net0' || !container.config.net0;
-      interfaces.push(networkInterface(container.config[key], primary ? address : null));
-    }
-    return interfaces;
+    return containerInterfaces(container, sim.now(), sim.latency.dhcpLeaseMs);
   });
-}
-
-const LOOPBACK_INTERFACE = {
-  name: 'lo',
-  hwaddr: '00:00:00:00:00:00',
-  'hardware-address': '00:00:00:00:00:00',
-  inet: '127.0.0.1/8',
-  inet6: '::1/128',
-  'ip-addresses': [
-    { 'ip-address': '127.0.0.1', 'ip-address-type': 'inet', prefix: 8 },
-    { 'ip-address': '::1', 'ip-address-type': 'inet6', prefix: 128 },
-  ],
-};
-
-/** One netN interface; only the primary one carries the container's simulated IPv4 address. */
-function networkInterface(netValue: string, address: string | null): Record<string, unknown> {
-  const net = parseNetwork(netValue);
-  const mac = (net.hwaddr ?? '00:00:00:00:00:00').toLowerCase();
-  const linkLocal = `fe80::${mac.split(':').slice(3).join('')}/64`;
-  const entry: Record<string, unknown> = {
-    name: net.name,
-    hwaddr: mac,
-    'hardware-address': mac,
-    inet6: linkLocal,
-    'ip-addresses': [] as unknown[],
-  };
-  const addresses = entry['ip-addresses'] as unknown[];
-  if (address) {
-    entry.inet = `${address}/16`;
-    addresses.push({ 'ip-address': address, 'ip-address-type': 'inet', prefix: 16 });
-  }
-  addresses.push({
-    'ip-address': linkLocal.split('/')[0],
-    'ip-address-type': 'inet6',
-    prefix: 64,
-  });
-  return entry;
 }
 
 /** Seconds between RRD points per timeframe, as pvestatd's RRAs keep them. */
