@@ -57,9 +57,9 @@ interface Stamped<T> {
  * so a VMID created again within five minutes first shows the old guest's row.
  */
 export class Pvestatd {
-  private guests = new Map<number, Stamped<GuestSample>>();
-  private nodes = new Map<string, Stamped<NodeSample>>();
-  private storages = new Map<string, Stamped<StorageSample>>();
+  private readonly guests = new Map<number, Stamped<GuestSample>>();
+  private readonly nodes = new Map<string, Stamped<NodeSample>>();
+  private readonly storages = new Map<string, Stamped<StorageSample>>();
   /** Bumped by every tick, so that answers built from the samples can be cached. */
   generation = 0;
   private timer: NodeJS.Timeout | null = null;
@@ -133,10 +133,15 @@ export class Pvestatd {
           time: now,
         });
     }
-    for (const rows of [this.guests, this.nodes, this.storages] as Map<unknown, Stamped<unknown>>[])
-      for (const [key, row] of rows) if (now - row.time > RRD_EXPIRY_MS) rows.delete(key);
+    dropExpired(this.guests, now);
+    dropExpired(this.nodes, now);
+    dropExpired(this.storages, now);
     this.generation++;
   }
+}
+
+function dropExpired<K>(rows: Map<K, Stamped<unknown>>, now: number): void {
+  for (const [key, row] of rows) if (now - row.time > RRD_EXPIRY_MS) rows.delete(key);
 }
 
 function guestSample(container: Container, now: number): GuestSample {

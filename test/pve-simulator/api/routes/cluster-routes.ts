@@ -86,9 +86,10 @@ function clusterResources(sim: Simulation, type: string): unknown[] {
   const items: unknown[] = [];
   if (type === '' || type === 'vm') {
     // `sort keys` on the vmlist: VMIDs in string order (1000 before 101).
-    const vmids = [...sim.cluster.containers.keys()].map(String).sort();
-    for (const vmid of vmids)
-      items.push(guestRow(sim, sim.cluster.containers.get(Number(vmid)) as Container));
+    const guests = [...sim.cluster.containers.values()].sort((a, b) =>
+      String(a.vmid) < String(b.vmid) ? -1 : 1,
+    );
+    for (const container of guests) items.push(guestRow(sim, container));
   }
   if (type === '' || type === 'node') {
     for (const node of sim.cluster.nodes.keys())
