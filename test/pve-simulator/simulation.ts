@@ -4,6 +4,7 @@ import { GuestRuntime } from './guest/guest-runtime';
 import { ConfigFileLocks } from './pve/config-file-lock';
 import { Pvestatd } from './monitoring/pvestatd';
 import { ForwardSpec, Reachability, ResponderSpec } from './network/reachability';
+import { applyPending } from './pve/pending-changes';
 import { Cluster } from './state/cluster';
 import { Container } from './state/container';
 import { TaskManager } from './tasks/task-manager';
@@ -33,6 +34,8 @@ export interface ContainerView {
   snapshots: string[];
   locked: string | null;
   services: string[];
+  /** Options with a pending value or delete (applied at the next start). */
+  pending: string[];
 }
 
 /**
@@ -120,8 +123,12 @@ export class Simulation {
     return this.reachability.apply(responders, forwards);
   }
 
-  /** Marks a container running (services come back: restart unless-stopped). */
+  /**
+   * Marks a container running (services come back: restart unless-stopped).
+   * vm_start applies what is still pending first.
+   */
   async markRunning(container: Container): Promise<void> {
+    applyPending(container);
     container.status = 'running';
     container.startedAt = this.now();
     for (const project of container.guest.projects.values()) {
@@ -136,7 +143,9 @@ export class Simulation {
     await this.refreshNetwork();
   }
 
+  /** lxc-pve-poststop-hook applies the pending changes as the container stops. */
   async markStopped(container: Container): Promise<void> {
+    applyPending(container);
     container.status = 'stopped';
     container.startedAt = null;
     this.changed();
@@ -184,6 +193,7 @@ export class Simulation {
       snapshots: container.snapshots.map((snapshot) => snapshot.name),
       locked: container.lock,
       services: container.status === 'running' ? container.guest.serviceNames() : [],
+      pending: container.pendingKeys(),
     };
   }
 

@@ -3,6 +3,7 @@ import { configPropertySchema } from '../state/container-config';
 import { validateValue } from '../api/schema/parameter-schema';
 import { configPath, withConfigLock } from '../pve/container-access';
 import { updateContainerConfig } from '../pve/config-update';
+import { configWithPending } from '../pve/pending-changes';
 import { PveError } from '../pve/pve-error';
 import type { Command, CommandContext, CommandSystem } from '../shell/shell-interpreter';
 import { Simulation } from '../simulation';
@@ -205,9 +206,11 @@ export function pctCommand(
         return 0;
       }
       case 'config': {
-        const { positional } = parseArgs(args, ['snapshot'], ['current']);
+        const { options, positional } = parseArgs(args, ['snapshot'], ['current']);
         const container = load(parseVmid(positional[0]));
-        const config: Record<string, string> = { ...container.config };
+        // Like GET …/config: pending values shown unless --current.
+        const config: Record<string, string> =
+          options.get('current') === '1' ? { ...container.config } : configWithPending(container);
         if (container.lock) config.lock = container.lock;
         if (container.parent) config.parent = container.parent;
         for (const key of Object.keys(config).sort()) ctx.stdout.write(`${key}: ${config[key]}\n`);

@@ -8,6 +8,7 @@ import {
   printNetwork,
 } from '../state/container-config';
 import { checkLock, checkModifyConfigPermission } from './container-access';
+import { applyPending, cleanupPending, hotplugPending } from './pending-changes';
 import { PveError } from './pve-error';
 
 /** Options a config update can change without the disk handling the simulator does not model. */
@@ -38,7 +39,9 @@ export function normalizeOption(option: string, value: string, randomMac: () => 
 
 /**
  * PUT /nodes/{node}/lxc/{vmid}/config (and `pct set`): synchronous, under
- * the config lock, with the digest check and the root-only options.
+ * the config lock, with the digest check and the root-only options. A
+ * stopped container takes every change at once; a running one only the
+ * hot-pluggable ones, the rest waits in the pending section.
  */
 export function updateContainerConfig(
   container: Container,
@@ -77,18 +80,28 @@ export function updateContainerConfig(
   }
   checkModifyConfigPermission(principal, container.config, update.values, [], unprivileged);
 
-  const next = { ...container.config };
+  // Worked on copies: a refusal below leaves the config file as it was.
+  const pendingValues = { ...container.pending.values };
+  const pendingDelete = new Set(container.pending.delete);
+  for (const option of reverted) {
+    delete pendingValues[option];
+    pendingDelete.delete(option);
+  }
+  /** update_pct_config's $modified: what hot-plugging or applying may touch (reverts are not). */
+  const modified = new Set<string>();
   for (const option of deleted) {
-    if (next[option] === undefined) continue;
+    if (container.config[option] === undefined && pendingValues[option] === undefined) continue;
+    modified.add(option);
     if (option === 'memory' || option === 'rootfs' || option === 'ostype')
       throw PveError.die(`unable to delete required option '${option}'`);
     if (option === 'unprivileged')
       throw PveError.die(`unable to delete read-only option: '${option}'`);
     if (DISK_OPTIONS.test(option))
       throw PveError.die(`deleting '${option}' is not supported by the Proxmox VE simulator`);
-    delete next[option];
+    pendingDelete.add(option);
   }
   for (const option of Object.keys(update.values).sort()) {
+    modified.add(option);
     const value = update.values[option];
     if (option === 'unprivileged')
       throw PveError.die(`unable to modify read-only option: '${option}'`);
@@ -96,9 +109,14 @@ export function updateContainerConfig(
       throw PveError.die(`changing '${option}' is not supported by the Proxmox VE simulator`);
     if (/[\r\n]/.test(value) && option !== 'description')
       throw PveError.die('property contains a line feed');
-    next[option] = normalizeOption(option, value, randomMac);
+    pendingValues[option] = normalizeOption(option, value, randomMac);
+    pendingDelete.delete(option);
   }
-  container.config = next;
-  if (next.hostname !== undefined && container.guest.fs.isDir('/etc'))
-    container.guest.fs.writeFile('/etc/hostname', `${next.hostname}\n`);
+  // Every change goes through the pending section first, as update_pct_config writes it.
+  container.pending = { values: pendingValues, delete: [...pendingDelete].sort() };
+  cleanupPending(container);
+  if (container.status === 'running') hotplugPending(container, modified);
+  else applyPending(container, modified);
+  if (container.config.hostname !== undefined && container.guest.fs.isDir('/etc'))
+    container.guest.fs.writeFile('/etc/hostname', `${container.config.hostname}\n`);
 }

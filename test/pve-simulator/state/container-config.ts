@@ -10,6 +10,20 @@ import { splitList } from '../api/schema/named-formats';
 /** A container's configuration as `/etc/pve/lxc/<vmid>.conf` holds it: option → raw value. */
 export type ContainerConfig = Record<string, string>;
 
+/**
+ * The `[pve:pending]` section of a container's config: changes that wait for
+ * the next start (a running container takes only the hot-pluggable ones).
+ */
+export interface PendingChanges {
+  values: ContainerConfig;
+  /** Options to delete, sorted, as pve-guest-common's print_pending_delete writes them. */
+  delete: string[];
+}
+
+export function noPendingChanges(): PendingChanges {
+  return { values: {}, delete: [] };
+}
+
 const CONFIG_PROPERTIES = ENDPOINT_SCHEMAS['PUT /nodes/{node}/lxc/{vmid}/config'].properties;
 const NON_CONFIG_KEYS = new Set(['node', 'vmid', 'delete', 'revert', 'digest']);
 
@@ -105,26 +119,40 @@ export function formatSize(bytes: number): string {
   return `${value}${units[unit]}`;
 }
 
-/** The config with values typed the way the API returns them (integers and booleans as numbers). */
+/** A config value typed the way the API returns it (integers and booleans as numbers). */
+export function typedValue(key: string, value: string): string | number {
+  const type = configPropertySchema(key)?.type;
+  return (type === 'integer' || type === 'number' || type === 'boolean') &&
+    /^-?\d+(\.\d+)?$/.test(value)
+    ? Number(value)
+    : value;
+}
+
+/** The config with values typed the way the API returns them. */
 export function typedConfig(config: ContainerConfig): Record<string, string | number> {
   const typed: Record<string, string | number> = {};
-  for (const key of Object.keys(config).sort()) {
-    const value = config[key];
-    const type = configPropertySchema(key)?.type;
-    typed[key] =
-      (type === 'integer' || type === 'number' || type === 'boolean') &&
-      /^-?\d+(\.\d+)?$/.test(value)
-        ? Number(value)
-        : value;
-  }
+  for (const key of Object.keys(config).sort()) typed[key] = typedValue(key, config[key]);
   return typed;
 }
 
-/** The SHA-1 of the config file text, which PUT config's `digest` compares against. */
-export function configDigest(config: ContainerConfig, lock: string | null): string {
+/**
+ * The SHA-1 of the config file text, which PUT config's `digest` compares
+ * against; pending changes are part of the file (its `[pve:pending]` section).
+ */
+export function configDigest(
+  config: ContainerConfig,
+  lock: string | null,
+  pending: PendingChanges,
+): string {
   const lines = Object.keys(config)
     .sort()
     .map((key) => `${key}: ${config[key]}\n`);
   if (lock) lines.unshift(`lock: ${lock}\n`);
+  const section: ContainerConfig = { ...pending.values };
+  if (pending.delete.length > 0) section.delete = pending.delete.join(',');
+  if (Object.keys(section).length > 0) {
+    lines.push('\n[pve:pending]\n');
+    for (const key of Object.keys(section).sort()) lines.push(`${key}: ${section[key]}\n`);
+  }
   return createHash('sha1').update(lines.join('')).digest('hex');
 }

@@ -2,9 +2,11 @@ import { GuestSystem, SerializedGuest } from '../guest/guest-system';
 import {
   configDigest,
   ContainerConfig,
+  noPendingChanges,
   parseFeatures,
   parseMountPoint,
   parseSizeBytes,
+  PendingChanges,
   tagList,
 } from './container-config';
 
@@ -43,6 +45,8 @@ export interface SerializedContainer {
   parent: string | null;
   guest: SerializedGuest;
   ipLease: string;
+  /** Absent in state files written before pending changes existed. */
+  pending?: PendingChanges;
 }
 
 export class Container {
@@ -57,6 +61,7 @@ export class Container {
     public startedAt: number | null = null,
     public snapshots: Snapshot[] = [],
     public parent: string | null = null,
+    public pending: PendingChanges = noPendingChanges(),
   ) {}
 
   hostname(): string {
@@ -115,7 +120,12 @@ export class Container {
   }
 
   digest(): string {
-    return configDigest(this.config, this.lock);
+    return configDigest(this.config, this.lock, this.pending);
+  }
+
+  /** The options with a pending value or a pending delete, sorted. */
+  pendingKeys(): string[] {
+    return [...new Set([...Object.keys(this.pending.values), ...this.pending.delete])].sort();
   }
 
   toJSON(): SerializedContainer {
@@ -130,6 +140,7 @@ export class Container {
       parent: this.parent,
       guest: this.guest.toJSON(),
       ipLease: this.ipLease,
+      pending: { values: { ...this.pending.values }, delete: [...this.pending.delete] },
     };
   }
 
@@ -145,6 +156,9 @@ export class Container {
       data.startedAt,
       data.snapshots.map((s) => ({ ...s, config: { ...s.config } })),
       data.parent,
+      data.pending
+        ? { values: { ...data.pending.values }, delete: [...data.pending.delete] }
+        : noPendingChanges(),
     );
   }
 }

@@ -13,6 +13,7 @@ import {
 } from '../../pve/container-access';
 import { startFromWorker, workerContainer, workerPrecheck } from '../../pve/container-start';
 import { normalizeOption, updateContainerConfig } from '../../pve/config-update';
+import { configWithPending, pendingEntries } from '../../pve/pending-changes';
 import { PveError } from '../../pve/pve-error';
 import {
   allocateDisk,
@@ -271,13 +272,24 @@ function unreferencedVolumes(node: ClusterNode, vmid: number): string[] {
   return volids;
 }
 
-/** GET …/config (current or ?snapshot=) and the synchronous PUT …/config. */
+/** GET …/config (pending values in, ?current=1 or ?snapshot=), PUT …/config, GET …/pending. */
 function registerConfigRoutes(router: Router, sim: Simulation): void {
   const { cluster } = sim;
   router.add('GET', '/nodes/{node}/lxc/{vmid}/config', (req) => {
-    const container = loadContainer(cluster, req.params.required('node'), vmidOf(req));
     const snapname = req.params.str('snapshot');
-    return snapname === undefined ? currentConfig(container) : snapshotConfig(container, snapname);
+    const current = req.params.bool('current');
+    if (snapname !== undefined && current) {
+      const message = "cannot use 'snapshot' parameter with 'current'";
+      throw PveError.param({ snapshot: message, current: message });
+    }
+    const container = loadContainer(cluster, req.params.required('node'), vmidOf(req));
+    if (snapname !== undefined) return snapshotConfig(container, snapname);
+    return typedConfig(loadedConfig(container, current ? container.config : null));
+  });
+
+  router.add('GET', '/nodes/{node}/lxc/{vmid}/pending', (req) => {
+    const container = loadContainer(cluster, req.params.required('node'), vmidOf(req));
+    return pendingEntries(container, loadedConfig(container, container.config), sim.hashOrder);
   });
 
   router.add('PUT', '/nodes/{node}/lxc/{vmid}/config', (req) => {
@@ -292,8 +304,13 @@ function registerConfigRoutes(router: Router, sim: Simulation): void {
   });
 }
 
-function currentConfig(container: Container): Record<string, unknown> {
-  const config: Record<string, unknown> = typedConfig(container.config);
+/**
+ * The config as load_config gives it (`lock`, `parent`, `digest` among the
+ * options); `options` null means load_current_config's default, pending
+ * values taken in.
+ */
+function loadedConfig(container: Container, options: ContainerConfig | null): ContainerConfig {
+  const config = { ...(options ?? configWithPending(container)) };
   if (container.lock) config.lock = container.lock;
   if (container.parent) config.parent = container.parent;
   config.digest = container.digest();

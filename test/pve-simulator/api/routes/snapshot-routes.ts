@@ -10,7 +10,7 @@ import { PveError } from '../../pve/pve-error';
 import { Simulation } from '../../simulation';
 import { Container, LockName } from '../../state/container';
 import { GuestSystem } from '../../guest/guest-system';
-import { typedConfig } from '../../state/container-config';
+import { noPendingChanges, typedConfig } from '../../state/container-config';
 import { TaskFailure } from '../../tasks/task-manager';
 import type { ApiRequest } from '../api-request';
 import { Router } from '../router';
@@ -204,6 +204,8 @@ export function registerSnapshotRoutes(router: Router, sim: Simulation): void {
         ctx.log(`  Logical volume "vm-${vmid}-disk-0" successfully removed.`);
         ctx.log(`  Logical volume "vm-${vmid}-disk-0" created.`);
         container.config = { ...snapshot.config };
+        // __snapshot_apply_config builds the new config from the snapshot alone.
+        container.pending = noPendingChanges();
         container.guest = GuestSystem.fromJSON(snapshot.guest);
         container.parent = snapname;
         preparation.release();

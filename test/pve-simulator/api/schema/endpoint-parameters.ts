@@ -352,6 +352,7 @@ export const SERVED_ENDPOINTS = [
   'PUT /nodes/{node}/lxc/{vmid}/snapshot/{snapname}/config',
   'POST /nodes/{node}/lxc/{vmid}/clone',
   'GET /nodes/{node}/lxc/{vmid}/interfaces',
+  'GET /nodes/{node}/lxc/{vmid}/pending',
   'GET /nodes/{node}/lxc/{vmid}/rrddata',
   'GET /nodes/{node}/storage',
   'GET /nodes/{node}/storage/{storage}',
@@ -504,6 +505,7 @@ export const ENDPOINT_PARAMETERS: Readonly<Record<ServedEndpoint, EndpointSchema
     onNodePrivileged,
   ),
   'GET /nodes/{node}/lxc/{vmid}/interfaces': endpoint(guest, onNodePrivileged),
+  'GET /nodes/{node}/lxc/{vmid}/pending': endpoint(guest, onNode),
   'GET /nodes/{node}/lxc/{vmid}/rrddata': endpoint(
     {
       ...guest,
