@@ -5,6 +5,7 @@ import { ConfigFileLocks } from './pve/config-file-lock';
 import { Pvestatd } from './monitoring/pvestatd';
 import { ForwardSpec, Reachability, ResponderSpec } from './network/reachability';
 import { applyPending } from './pve/pending-changes';
+import { VzdumpLocks } from './pve/vzdump-lock';
 import { Cluster } from './state/cluster';
 import { Container } from './state/container';
 import { TaskManager } from './tasks/task-manager';
@@ -58,6 +59,7 @@ export class Simulation {
   /** The flocks on the guests' config lock files (lock_config), held by requests and tasks. */
   readonly configLocks = new ConfigFileLocks();
   readonly pvestatd: Pvestatd;
+  readonly vzdumpLocks: VzdumpLocks;
   /** API requests received (not counting /_sim/ routes). */
   calls = 0;
 
@@ -76,6 +78,7 @@ export class Simulation {
     );
     this.reachability = new Reachability(options.forwardHost);
     this.pvestatd = new Pvestatd(this.cluster, () => this.latency.statsIntervalMs);
+    this.vzdumpLocks = new VzdumpLocks(this.taskScheduler);
   }
 
   now(): number {
@@ -237,6 +240,7 @@ export class Simulation {
     this.taskScheduler.cancelAll();
     this.tasks.reset();
     this.configLocks.reset();
+    this.vzdumpLocks.reset();
     this.faults.clear();
     Object.assign(this.latency, this.options.latency);
     this.cluster.reset();

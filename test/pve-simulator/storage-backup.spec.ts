@@ -116,12 +116,14 @@ describe('storage, backups and restores', () => {
     expect(await apiError(node().lxc.$(103).config.$put({ memory: 1024 }))).toContain(
       'return Error 500 CT is locked (backup)',
     );
-    const second = await node().vzdump.$post({ vmid: '103', storage: 'local' });
     expect((await fx.waitTask(upid)).exitstatus).toBe('OK');
+    const snapshot = await node().lxc.$(103).snapshot.$post({ snapname: 'held' });
+    const second = await node().vzdump.$post({ vmid: '103', storage: 'local' });
     expect((await fx.waitTask(second)).exitstatus).toBe('job errors');
     expect(await fx.taskLog(second)).toContain(
-      'ERROR: Backup of VM 103 failed - CT is locked (backup)',
+      'ERROR: Backup of VM 103 failed - CT is locked (snapshot)',
     );
+    expect((await fx.waitTask(snapshot)).exitstatus).toBe('OK');
     expect(
       (await fx.waitTask(await node().vzdump.$post({ vmid: '103', storage: 'nope' }))).exitstatus,
     ).toBe("could not activate storage 'nope': storage 'nope' does not exist");

@@ -6,6 +6,25 @@ import { Scheduler } from '../util/scheduler';
 /** An error that ends a task with this exit status (the text after `TASK ERROR: `). */
 export class TaskFailure extends Error {}
 
+const UNEXPECTED_STATUS = 'unexpected status';
+
+/**
+ * The worker ends the process itself (a Perl `exit` inside it, as vzdump does
+ * when it cannot get its lock): fork_worker writes no `TASK …` line, so the
+ * status read back from the log's last line is `unexpected status`.
+ */
+export class TaskExit extends Error {
+  constructor() {
+    super(UNEXPECTED_STATUS);
+  }
+}
+
+/** How worker code failed: its error text, and whether it exited without a TASK line. */
+interface WorkerFailure {
+  text: string;
+  exited: boolean;
+}
+
 export interface TaskContext {
   log(line: string): void;
   /** Logs a warning line; the task then ends with `WARNINGS: n` instead of `OK`. */
@@ -176,16 +195,17 @@ export class TaskManager {
         task.lines.push(`WARN: ${line}`);
       },
     };
-    let failure =
-      gate.failure ??
-      (await this.attempt(task, () => {
-        if (spec.injectedFailure !== undefined && spec.injectedFailure !== null)
-          throw new TaskFailure(spec.injectedFailure);
-        return spec.run(ctx);
-      }));
+    let failure: WorkerFailure | null =
+      gate.failure !== null
+        ? { text: gate.failure, exited: false }
+        : await this.attempt(task, () => {
+            if (spec.injectedFailure !== undefined && spec.injectedFailure !== null)
+              throw new TaskFailure(spec.injectedFailure);
+            return spec.run(ctx);
+          });
     if (failure !== null) {
       try {
-        await spec.onFailure?.(oneLineError(failure));
+        await spec.onFailure?.(oneLineError(failure.text));
       } catch (error) {
         task.lines.push(
           `cleanup failed - ${error instanceof Error ? error.message : String(error)}`,
@@ -198,24 +218,28 @@ export class TaskManager {
     this.finish(task, failure, warnings);
   }
 
-  /** Runs worker code; its error text, or null when it went through. */
-  private async attempt(task: Task, work: () => Promise<void> | void): Promise<string | null> {
+  /** Runs worker code; how it failed, or null when it went through. */
+  private async attempt(
+    task: Task,
+    work: () => Promise<void> | void,
+  ): Promise<WorkerFailure | null> {
     try {
       await work();
       return null;
     } catch (error) {
-      if (!(error instanceof TaskFailure))
+      const exited = error instanceof TaskExit;
+      if (!(error instanceof TaskFailure) && !exited)
         process.stderr.write(
           `pve-simulator: task ${task.upid} crashed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
         );
-      return error instanceof Error ? error.message : String(error);
+      return { text: error instanceof Error ? error.message : String(error), exited };
     }
   }
 
-  private finish(task: Task, failure: string | null, warnings: number): void {
+  private finish(task: Task, failure: WorkerFailure | null, warnings: number): void {
     if (failure !== null) {
-      const exitstatus = oneLineError(failure);
-      task.lines.push(`TASK ERROR: ${exitstatus}`);
+      const exitstatus = oneLineError(failure.text);
+      if (!failure.exited) task.lines.push(`TASK ERROR: ${exitstatus}`);
       task.exitstatus = exitstatus;
       this.failed++;
     } else if (warnings > 0) {

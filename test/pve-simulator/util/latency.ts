@@ -15,6 +15,8 @@ export interface Latency {
   statsIntervalMs: number;
   /** From a start until a container with `ip=dhcp` holds its IPv4 lease. */
   dhcpLeaseMs: number;
+  /** How long one minute of vzdump's `lockwait` lasts (60000: real minutes). */
+  vzdumpMinuteMs: number;
 }
 
 export const DEFAULT_LATENCY: Readonly<Latency> = Object.freeze({
@@ -24,6 +26,7 @@ export const DEFAULT_LATENCY: Readonly<Latency> = Object.freeze({
   lockWaitMs: 10_000,
   statsIntervalMs: 10_000,
   dhcpLeaseMs: 3_000,
+  vzdumpMinuteMs: 60_000,
 });
 
 const MAX_LATENCY_MS = 3_600_000;

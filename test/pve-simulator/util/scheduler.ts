@@ -1,3 +1,5 @@
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
 /**
  * Every timer the simulator arms goes through here, so that stop() and
  * /_sim/reset can cancel pending work and leave no handle behind.
@@ -23,15 +25,19 @@ export class Scheduler {
   }
 
   /**
-   * Calls `fn` after `ms` unless the returned function is called first (a
-   * wait that ends early, such as a lock granted before its timeout).
+   * Runs `action` after `ms` unless the returned function is called first: a
+   * timeout that usually does not fire (a wait of hours) must not stay armed.
    */
-  timer(ms: number, fn: () => void): () => void {
+  timer(ms: number, action: () => void): () => void {
     if (this.closed) return () => undefined;
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      fn();
-    }, ms);
+    // Longer than setTimeout's 2^31-1 ms would fire at once; weeks are "never" here.
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(timer);
+        action();
+      },
+      Math.min(ms, MAX_TIMEOUT_MS),
+    );
     this.timers.add(timer);
     return () => {
       clearTimeout(timer);

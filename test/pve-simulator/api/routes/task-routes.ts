@@ -15,7 +15,8 @@ function userFields(user: string): { user: string; tokenid?: string } {
 }
 
 function statusType(task: Task): 'ok' | 'warning' | 'error' | 'unknown' {
-  if (task.exitstatus === null) return 'unknown';
+  // normalize_status_type: a log without a TASK line reads 'unexpected status'.
+  if (task.exitstatus === null || task.exitstatus === 'unexpected status') return 'unknown';
   if (task.exitstatus === 'OK') return 'ok';
   if (/^WARNINGS: \d+$/.test(task.exitstatus)) return 'warning';
   return 'error';

@@ -5,7 +5,8 @@ import { Simulation } from '../../simulation';
 import { ClusterNode } from '../../state/cluster';
 import { Container } from '../../state/container';
 import { formatSize } from '../../state/container-config';
-import { TaskContext, TaskFailure } from '../../tasks/task-manager';
+import { VZDUMP_LOCK_FILE } from '../../pve/vzdump-lock';
+import { TaskContext, TaskExit, TaskFailure } from '../../tasks/task-manager';
 import type { ApiRequest } from '../api-request';
 import { Router } from '../router';
 
@@ -37,6 +38,76 @@ function timestamp(date: Date): string {
 
 function logLine(ctx: TaskContext, level: 'INFO' | 'ERROR', message: string): void {
   ctx.log(`${level}: ${message}`);
+}
+
+/** The locks a backup job holds: its node's vzdump lock, then each guest's `backup` lock. */
+interface JobLocks {
+  /** What getlock logs as the worker starts when another job holds the node's lock. */
+  startLines: string[];
+  /** Waits for the node's lock if needed, then locks the guests. */
+  acquire(ctx: TaskContext): Promise<void>;
+  /** `CT is locked (…)` for a guest another operation had locked. */
+  lockError(vmid: number): string | undefined;
+  /** Unlocks the guests, then hands the node's lock on; runs once. */
+  release(): void;
+}
+
+/**
+ * VZDump::getlock, then the guests' backup locks. The worker starts when the
+ * request is answered, so a free node lock and the guests' locks are taken
+ * at once; a taken one is waited for up to `lockwait` minutes (0: not at
+ * all), and if it never comes the worker exits without a TASK line.
+ */
+function claimJobLocks(sim: Simulation, node: string, vmids: number[], lockwait: number): JobLocks {
+  const nodeLock = sim.vzdumpLocks.claim(node, lockwait * sim.latency.vzdumpMinuteMs);
+  const lockErrors = new Map<number, string>();
+  let guestsLocked = false;
+  const lockGuests = (): void => {
+    for (const vmid of vmids) {
+      const container = sim.cluster.containers.get(vmid);
+      if (!container) continue;
+      if (container.lock) lockErrors.set(vmid, `CT is locked (${container.lock})`);
+      else container.lock = 'backup';
+    }
+    guestsLocked = true;
+    sim.changed();
+  };
+  let startLines: string[] = [];
+  if (nodeLock.immediate) {
+    lockGuests();
+  } else if (lockwait === 0) {
+    nodeLock.release();
+    startLines = [`ERROR: can't acquire lock '${VZDUMP_LOCK_FILE}' (wait = 0)`];
+  } else {
+    startLines = ['INFO: trying to get global lock - waiting...'];
+  }
+  let released = false;
+  return {
+    startLines,
+    acquire: async (ctx) => {
+      if (nodeLock.immediate) return;
+      if (!(await nodeLock.granted)) {
+        if (lockwait > 0)
+          logLine(ctx, 'ERROR', `can't acquire lock '${VZDUMP_LOCK_FILE}' - got timeout`);
+        throw new TaskExit();
+      }
+      logLine(ctx, 'INFO', 'got global lock');
+      lockGuests();
+    },
+    lockError: (vmid) => lockErrors.get(vmid),
+    release: () => {
+      if (released) return;
+      released = true;
+      if (guestsLocked) {
+        for (const vmid of vmids) {
+          const container = sim.cluster.containers.get(vmid);
+          if (container?.lock === 'backup' && !lockErrors.has(vmid)) container.lock = null;
+        }
+        sim.changed();
+      }
+      nodeLock.release();
+    },
+  };
 }
 
 /** POST /nodes/{node}/vzdump as pve-manager's VZDump does it for containers. */
@@ -98,22 +169,7 @@ export function registerVzdumpRoutes(router: Router, sim: Simulation): void {
       node.name,
     ];
 
-    /** The backup lock is taken as the worker starts, i.e. now; guests already locked fail in the log. */
-    const lockErrors = new Map<number, string>();
-    for (const vmid of vmids) {
-      const container = cluster.containers.get(vmid);
-      if (!container) continue;
-      if (container.lock) lockErrors.set(vmid, `CT is locked (${container.lock})`);
-      else container.lock = 'backup';
-    }
-    sim.changed();
-    const release = (): void => {
-      for (const vmid of vmids) {
-        const container = cluster.containers.get(vmid);
-        if (container?.lock === 'backup' && !lockErrors.has(vmid)) container.lock = null;
-      }
-      sim.changed();
-    };
+    const locks = claimJobLocks(sim, node.name, vmids, params.int('lockwait') ?? 180);
 
     return sim.tasks.spawn({
       node: node.name,
@@ -121,7 +177,9 @@ export function registerVzdumpRoutes(router: Router, sim: Simulation): void {
       id: vmids.length === 1 ? String(vmids[0]) : '',
       user: req.principal.userid,
       injectedFailure: req.failTask,
+      startLines: locks.startLines,
       run: async (ctx) => {
+        await locks.acquire(ctx);
         const storage = node.storages.get(storageId);
         if (!storage)
           throw new TaskFailure(
@@ -146,7 +204,7 @@ export function registerVzdumpRoutes(router: Router, sim: Simulation): void {
           }
           logLine(ctx, 'INFO', `Starting Backup of VM ${vmid} (lxc)`);
           logLine(ctx, 'INFO', `status = ${container.status}`);
-          const lockError = lockErrors.get(vmid);
+          const lockError = locks.lockError(vmid);
           if (lockError) {
             failed(lockError);
             continue;
@@ -158,10 +216,10 @@ export function registerVzdumpRoutes(router: Router, sim: Simulation): void {
           'INFO',
           errors > 0 ? 'Backup job finished with errors' : 'Backup job finished successfully',
         );
-        release();
+        locks.release();
         if (errors > 0) throw new TaskFailure('job errors');
       },
-      onFailure: release,
+      onFailure: () => locks.release(),
     });
 
     async function backupOne(
