@@ -1,5 +1,9 @@
+import { Application } from '../applications/application.entity';
 import { AuditEntry } from '../audit/audit-entry.entity';
 import { ApiToken } from '../auth/api-token.entity';
+import { DeploymentLog } from '../operations/deployment-log.entity';
+import { Operation } from '../operations/operation.entity';
+import { PortAllocation } from '../ports/port-allocation.entity';
 import { RefreshToken } from '../sessions/refresh-token.entity';
 import { ProxmoxHost } from '../proxmox/hosts/proxmox-host.entity';
 import { ProxmoxNode } from '../proxmox/hosts/proxmox-node.entity';
@@ -15,4 +19,8 @@ export const ENTITIES = [
   Settings,
   ProxmoxHost,
   ProxmoxNode,
+  Application,
+  PortAllocation,
+  Operation,
+  DeploymentLog,
 ];

@@ -3,6 +3,7 @@ import { Migration20261129000000Initial } from './20261129000000-initial';
 import { Migration20261129010000ProxmoxHosts } from './20261129010000-proxmox-hosts';
 import { Migration20261130000000AuthHardening } from './20261130000000-auth-hardening';
 import { Migration20261130010000HostConstraints } from './20261130010000-host-constraints';
+import { Migration20261130120000Applications } from './20261130120000-applications';
 
 /** Applied in this order; a new migration is appended here. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -13,4 +14,5 @@ export const MIGRATIONS: MigrationObject[] = [
     name: 'Migration20261130010000HostConstraints',
     class: Migration20261130010000HostConstraints,
   },
+  { name: 'Migration20261130120000Applications', class: Migration20261130120000Applications },
 ];
