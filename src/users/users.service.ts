@@ -5,19 +5,12 @@ import { AuditOutcome } from '../audit/audit-entry.entity';
 import { AuditService } from '../audit/audit.service';
 import { type Actor, actorId } from '../common/auth/actor';
 import { DomainError } from '../common/errors/domain-error';
+import { Lock, withLock } from '../database/locks';
 import { pageOf, type Page, type PaginationQuery } from '../common/pagination/pagination';
 import { SessionsService } from '../sessions/sessions.service';
 import { PasswordHasher } from './password-hasher';
 import { User, UserRole } from './user.entity';
 import type { CreateUserBody, UpdateUserBody } from './users.dto';
-
-// Any constants work: they only have to be the same in every process.
-const BOOTSTRAP_LOCK_KEY = 0x70726f78;
-/**
- * Serialises changes to users. Row locks alone deadlock when two admins
- * demote each other at once (each holds its target and waits for the other).
- */
-const USER_CHANGE_LOCK_KEY = 0x70726f79;
 
 @Injectable()
 export class UsersService {
@@ -75,8 +68,7 @@ export class UsersService {
 
   async update(id: string, body: UpdateUserBody, actor: Actor): Promise<User> {
     const passwordHash = body.password ? await this.hasher.hash(body.password) : undefined;
-    const user = await this.em.transactional(async (em) => {
-      await em.execute('select pg_advisory_xact_lock(?)', [USER_CHANGE_LOCK_KEY]);
+    const user = await withLock(Lock.UserChange, this.em, async (em) => {
       const target = await em.findOne(User, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
       if (!target) throw DomainError.notFound('User');
       const losesAdmin =
@@ -99,8 +91,7 @@ export class UsersService {
   }
 
   async delete(id: string, actor: Actor): Promise<void> {
-    await this.em.transactional(async (em) => {
-      await em.execute('select pg_advisory_xact_lock(?)', [USER_CHANGE_LOCK_KEY]);
+    await withLock(Lock.UserChange, this.em, async (em) => {
       const target = await em.findOne(User, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
       if (!target) throw DomainError.notFound('User');
       if (target.role === UserRole.Admin && !target.disabled) {
@@ -153,8 +144,7 @@ export class UsersService {
    */
   async bootstrapAdmin(username: string, password: string): Promise<User | null> {
     const passwordHash = await this.hasher.hash(password);
-    return this.em.fork().transactional(async (em) => {
-      await em.execute('select pg_advisory_xact_lock(?)', [BOOTSTRAP_LOCK_KEY]);
+    return withLock(Lock.AdminBootstrap, this.em.fork(), async (em) => {
       if ((await em.count(User, {})) > 0) return null;
       const admin = em.create(User, { username, passwordHash, role: UserRole.Admin });
       await em.flush();

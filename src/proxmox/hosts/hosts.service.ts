@@ -12,6 +12,7 @@ import { type Actor, actorId } from '../../common/auth/actor';
 import { DomainError, ErrorCode } from '../../common/errors/domain-error';
 import { pageOf, type Page, type PaginationQuery } from '../../common/pagination/pagination';
 import { AppConfig } from '../../config/app-config';
+import { Lock, withLock } from '../../database/locks';
 import type { ProxmoxConnection } from '../gateway/proxmox-connection';
 import { ProxmoxError, ProxmoxErrorKind } from '../gateway/proxmox-error';
 import { ProxmoxGateway } from '../gateway/proxmox-gateway';
@@ -226,7 +227,7 @@ export class HostsService {
   }
 
   /**
-   * Validates the whole host, then writes it while holding the table lock, so
+   * Validates the whole host, then writes it while holding the host-ranges lock, so
    * two concurrent writes cannot both pass the VMID-overlap check (nor both
    * pick the same free VMID block).
    */
@@ -241,8 +242,7 @@ export class HostsService {
       throw DomainError.invalidFields(problems);
     }
     try {
-      await this.em.transactional(async (em) => {
-        await em.execute('lock table "proxmox_host" in share row exclusive mode');
+      await withLock(Lock.HostRanges, this.em, async (em) => {
         if (pickVmidRange) {
           const block = firstFreeVmidBlock(
             await em.execute<VmidRange[]>(
