@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import type { DestinationStream } from 'pino';
+import { ApplicationsModule } from './applications/applications.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { AdminBootstrap } from './bootstrap/admin-bootstrap';
@@ -43,6 +44,7 @@ export class AppModule {
         SettingsModule,
         ProxmoxModule,
         CatalogModule,
+        ApplicationsModule,
         HealthModule,
         MaintenanceModule.register(config.runsWorker),
       ],

@@ -2,6 +2,7 @@ import {
   Check,
   Collection,
   Entity,
+  EntityRepositoryType,
   Enum,
   Index,
   ManyToOne,
@@ -18,6 +19,7 @@ import { EncryptedType } from '../database/types/encrypted.type';
 import { ProxmoxHost } from '../proxmox/hosts/proxmox-host.entity';
 import { PortAllocation } from '../ports/port-allocation.entity';
 import { User } from '../users/user.entity';
+import { ApplicationRepository } from './application.repository';
 import { ApplicationStatus } from './application-status';
 
 /**
@@ -26,7 +28,7 @@ import { ApplicationStatus } from './application-status';
  * sealed; the names of the secret variables are kept in the clear so that a
  * read shows them masked without decrypting anything.
  */
-@Entity({ tableName: 'application' })
+@Entity({ tableName: 'application', repository: () => ApplicationRepository })
 @Index({
   name: 'application_hostname_live_unique',
   expression: `create unique index "application_hostname_live_unique" on "application" (lower("hostname")) where "status" not in ('error', 'removing')`,
@@ -40,6 +42,8 @@ import { ApplicationStatus } from './application-status';
   expression: 'cores >= 1 and memory_mb >= 1 and disk_gb >= 1 and swap_mb >= 0',
 })
 export class Application {
+  [EntityRepositoryType]?: ApplicationRepository;
+
   [OptionalProps]?:
     | 'status'
     | 'vmid'
