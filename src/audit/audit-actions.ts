@@ -15,4 +15,5 @@ export const AuditAction = {
   HostDelete: 'host.delete',
   HostSync: 'host.sync',
   CatalogReload: 'catalog.reload',
+  ApplicationCredentialsRead: 'application.credentials_read',
 } as const;

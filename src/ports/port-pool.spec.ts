@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { pickPorts, poolUsage, type HeldPort } from './port-pool';
+import { pickPorts, type HeldPort } from './port-pool';
 
 const range = { min: 30000, max: 30004 };
 
@@ -46,15 +46,5 @@ describe('port pool', () => {
         }
       }),
     );
-  });
-
-  it('reports usage as port numbers held and left in the range', () => {
-    const held: HeldPort[] = [
-      { port: 30000, protocol: 'tcp' },
-      { port: 30000, protocol: 'udp' },
-      { port: 30003, protocol: 'tcp' },
-      { port: 40000, protocol: 'tcp' },
-    ];
-    expect(poolUsage(range, held)).toEqual({ used: 2, free: 3 });
   });
 });

@@ -33,17 +33,3 @@ export function pickPorts(
   }
   return picked;
 }
-
-export interface PoolUsage {
-  /** Port numbers of the range held by at least one allocation, whatever its protocol. */
-  used: number;
-  /** Port numbers of the range that no allocation holds. */
-  free: number;
-}
-
-export function poolUsage(range: PortRange, held: readonly HeldPort[]): PoolUsage {
-  const used = new Set(
-    held.filter(({ port }) => port >= range.min && port <= range.max).map(({ port }) => port),
-  ).size;
-  return { used, free: range.max - range.min + 1 - used };
-}

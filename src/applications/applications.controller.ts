@@ -1,0 +1,87 @@
+import { Controller, Get, Param, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Authenticated, OwnerScoped } from '../common/auth/access.decorators';
+import type { Actor } from '../common/auth/actor';
+import { CurrentActor, CurrentPrincipal } from '../common/auth/current-principal.decorator';
+import type { Principal } from '../common/auth/principal';
+import { ApiErrors } from '../common/http/api-errors.decorator';
+import { uuidParam } from '../common/http/uuid-param';
+import { mapPage, type Page } from '../common/pagination/pagination';
+import {
+  ApplicationDto,
+  ApplicationPage,
+  ApplicationsQuery,
+  CredentialsDto,
+  LogPage,
+  LogsQuery,
+} from './applications.dto';
+import { ApplicationsService } from './applications.service';
+
+@ApiTags('applications')
+@Controller('api/apps')
+@Authenticated()
+@OwnerScoped()
+export class ApplicationsController {
+  constructor(private readonly applications: ApplicationsService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Applications the caller owns (admins: all)' })
+  @ApiOkResponse({ type: ApplicationPage })
+  @ApiErrors(400)
+  async list(
+    @Query() query: ApplicationsQuery,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<Page<ApplicationDto>> {
+    const page = await this.applications.list(principal, query, query);
+    return mapPage(page, (view) => ApplicationDto.from(view.application, view.operation));
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One application with its current operation' })
+  @ApiOkResponse({ type: ApplicationDto })
+  @ApiErrors(400, 404)
+  async get(
+    @Param('id', uuidParam()) id: string,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<ApplicationDto> {
+    const view = await this.applications.get(id, principal);
+    return ApplicationDto.from(view.application, view.operation);
+  }
+
+  @Get(':id/logs')
+  @ApiOperation({ summary: 'The application log, newest first, by cursor' })
+  @ApiOkResponse({ type: LogPage })
+  @ApiErrors(400, 404)
+  async logs(
+    @Param('id', uuidParam()) id: string,
+    @Query() query: LogsQuery,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<LogPage> {
+    const slice = await this.applications.logs(id, principal, query.limit, query.before);
+    return {
+      items: slice.items.map((line) => ({
+        id: line.id,
+        at: line.at,
+        level: line.level,
+        step: line.step,
+        message: line.message,
+      })),
+      nextCursor: slice.nextCursor,
+    };
+  }
+
+  @Get(':id/credentials')
+  @ApiOperation({
+    summary:
+      "The container's root password: its owner only (an admin who is not gets 404); audited",
+  })
+  @ApiOkResponse({ type: CredentialsDto })
+  @ApiErrors(400, 404, 409)
+  async credentials(
+    @Param('id', uuidParam()) id: string,
+    @CurrentPrincipal() principal: Principal,
+    @CurrentActor() actor: Actor,
+  ): Promise<CredentialsDto> {
+    return { rootPassword: await this.applications.credentials(id, { ...actor, principal }) };
+  }
+}

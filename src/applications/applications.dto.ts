@@ -1,0 +1,167 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  IsEnum,
+  IsIn,
+  IsInt,
+  IsString,
+  IsUUID,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+} from 'class-validator';
+import { PROTOCOLS, type Protocol } from '../catalog/catalog-app';
+import { Optional } from '../common/http/optional';
+import { PageDto, PaginationQuery, QueryInt } from '../common/pagination/pagination';
+import type { Operation } from '../operations/operation.entity';
+import { OperationDto } from '../operations/operations.dto';
+import type { Application } from './application.entity';
+import type { ApplicationSort } from './application.repository';
+import { ApplicationStatus } from './application-status';
+
+/** How a secret variable's value reads in every response. */
+export const MASKED = '********';
+
+const SORTS: ApplicationSort[] = [
+  'createdAt',
+  '-createdAt',
+  'name',
+  '-name',
+  'hostname',
+  '-hostname',
+];
+
+export class ResourcesDto {
+  @ApiProperty() cores!: number;
+  @ApiProperty() memoryMb!: number;
+  @ApiProperty() diskGb!: number;
+}
+
+export class ApplicationPortDto {
+  @ApiProperty({ example: 'http' }) name!: string;
+  @ApiProperty({ example: 80 }) containerPort!: number;
+  @ApiProperty({ example: 30000 }) publicPort!: number;
+  @ApiProperty({ enum: PROTOCOLS }) protocol!: Protocol;
+}
+
+export class ApplicationDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty() hostname!: string;
+  @ApiProperty() catalogId!: string;
+  @ApiProperty({ enum: ApplicationStatus }) status!: ApplicationStatus;
+  @ApiProperty({ format: 'uuid' }) hostId!: string;
+  @ApiProperty() node!: string;
+  @ApiProperty({ type: Number, nullable: true }) vmid!: number | null;
+  @ApiProperty({ format: 'uuid' }) ownerId!: string;
+  @ApiProperty() adopted!: boolean;
+  @ApiProperty({ type: ResourcesDto }) resources!: ResourcesDto;
+  @ApiProperty({ type: [ApplicationPortDto] }) ports!: ApplicationPortDto[];
+  @ApiProperty({ type: String, nullable: true, example: 'http://pve.lan:30000' })
+  url!: string | null;
+  @ApiProperty({ type: String, nullable: true }) ipAddress!: string | null;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    description: `Secret values read "${MASKED}"`,
+  })
+  environment!: Record<string, string>;
+  @ApiProperty({ type: OperationDto, nullable: true, description: 'The current operation' })
+  operation!: OperationDto | null;
+  @ApiProperty({ type: String, nullable: true }) lastError!: string | null;
+  @ApiProperty() createdAt!: Date;
+  @ApiProperty() updatedAt!: Date;
+
+  static from(app: Application, current: Operation | null): ApplicationDto {
+    const environment: Record<string, string> = { ...app.environment };
+    for (const key of app.secretEnvironmentKeys) environment[key] = MASKED;
+    return {
+      id: app.id,
+      name: app.name,
+      hostname: app.hostname,
+      catalogId: app.catalogId,
+      status: app.status,
+      hostId: app.host.id,
+      node: app.node,
+      vmid: app.vmid,
+      ownerId: app.owner.id,
+      adopted: app.adopted,
+      resources: { cores: app.cores, memoryMb: app.memoryMb, diskGb: app.diskGb },
+      ports: app.ports.getItems().map((p) => ({
+        name: p.name,
+        containerPort: p.containerPort,
+        publicPort: p.port,
+        protocol: p.protocol,
+      })),
+      url: app.url,
+      ipAddress: app.ipAddress,
+      environment,
+      operation: current ? OperationDto.from(current) : null,
+      lastError: app.lastError,
+      createdAt: app.createdAt,
+      updatedAt: app.updatedAt,
+    };
+  }
+}
+
+export class ApplicationPage extends PageDto(ApplicationDto, 'ApplicationPage') {}
+
+export class ApplicationsQuery extends PaginationQuery {
+  @ApiPropertyOptional({ enum: ApplicationStatus })
+  @Optional()
+  @IsEnum(ApplicationStatus)
+  status?: ApplicationStatus;
+
+  @ApiPropertyOptional({ maxLength: 100, description: 'Case-insensitive, in name and hostname' })
+  @Optional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(100)
+  search?: string;
+
+  @ApiPropertyOptional({ format: 'uuid' })
+  @Optional()
+  @IsUUID()
+  hostId?: string;
+
+  @ApiPropertyOptional({ enum: SORTS, default: '-createdAt' })
+  @Optional()
+  @IsIn(SORTS)
+  sort?: ApplicationSort;
+}
+
+export const MAX_LOG_LIMIT = 500;
+
+export class LogsQuery {
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_LOG_LIMIT, default: 100 })
+  @QueryInt()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_LOG_LIMIT)
+  limit: number = 100;
+
+  @ApiPropertyOptional({ description: 'The nextCursor of the previous page' })
+  @Optional()
+  @IsString()
+  @MaxLength(200)
+  before?: string;
+}
+
+export class LogLineDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() at!: Date;
+  @ApiProperty({ enum: ['info', 'warn', 'error'] }) level!: string;
+  @ApiProperty({ type: String, nullable: true }) step!: string | null;
+  @ApiProperty() message!: string;
+}
+
+export class LogPage {
+  @ApiProperty({ type: [LogLineDto], description: 'Newest first' }) items!: LogLineDto[];
+  @ApiProperty({ type: String, nullable: true, description: 'Pass as `before` for older lines' })
+  nextCursor!: string | null;
+}
+
+export class CredentialsDto {
+  @ApiProperty({ type: String, nullable: true, description: 'Null for an adopted container' })
+  rootPassword!: string | null;
+}
