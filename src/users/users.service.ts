@@ -1,4 +1,9 @@
-import { EntityManager, LockMode, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
+import {
+  EntityManager,
+  ForeignKeyConstraintViolationException,
+  LockMode,
+  UniqueConstraintViolationException,
+} from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { AuditAction } from '../audit/audit-actions';
 import { AuditOutcome } from '../audit/audit-entry.entity';
@@ -11,6 +16,8 @@ import { SessionsService } from '../sessions/sessions.service';
 import { PasswordHasher } from './password-hasher';
 import { User, UserRole } from './user.entity';
 import type { CreateUserBody, UpdateUserBody } from './users.dto';
+
+export const USER_OWNS_APPLICATIONS = 'the user owns applications; delete them first';
 
 @Injectable()
 export class UsersService {
@@ -91,16 +98,24 @@ export class UsersService {
   }
 
   async delete(id: string, actor: Actor): Promise<void> {
-    await withLock(Lock.UserChange, this.em, async (em) => {
-      const target = await em.findOne(User, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-      if (!target) throw DomainError.notFound('User');
-      if (target.role === UserRole.Admin && !target.disabled) {
-        await this.assertAnotherActiveAdmin(em, target.id, 'delete');
+    try {
+      await withLock(Lock.UserChange, this.em, async (em) => {
+        const target = await em.findOne(User, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+        if (!target) throw DomainError.notFound('User');
+        if (target.role === UserRole.Admin && !target.disabled) {
+          await this.assertAnotherActiveAdmin(em, target.id, 'delete');
+        }
+        em.remove(target);
+        await em.flush();
+      });
+    } catch (err) {
+      // The owner key of applications refuses the delete: it decides, even against a deploy in flight.
+      if (err instanceof ForeignKeyConstraintViolationException) {
+        this.em.clear();
+        throw DomainError.conflict(USER_OWNS_APPLICATIONS);
       }
-      em.remove(target);
-      // The foreign keys of owned resources refuse the delete; the filter maps that to 409.
-      await em.flush();
-    });
+      throw err;
+    }
     await this.recordChange(AuditAction.UserDelete, id, actor);
   }
 

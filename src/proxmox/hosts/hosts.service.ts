@@ -1,6 +1,7 @@
 import {
   EntityManager,
   FlushMode,
+  ForeignKeyConstraintViolationException,
   LockMode,
   UniqueConstraintViolationException,
 } from '@mikro-orm/postgresql';
@@ -62,6 +63,8 @@ function tlsPolicyOf(host: ProxmoxHost): ProxmoxConnection['tls'] {
   throw new ProxmoxError(ProxmoxErrorKind.TlsNotPinned, `host ${host.id} has no TLS pin`);
 }
 
+export const HOST_HAS_APPLICATIONS = 'applications live on this host; delete them first';
+
 @Injectable()
 export class HostsService {
   constructor(
@@ -111,8 +114,16 @@ export class HostsService {
 
   async delete(id: string, actor: Actor): Promise<void> {
     const host = await this.get(id);
-    // Applications reference their host; the foreign key refuses the delete (409).
-    await this.em.remove(host).flush();
+    try {
+      await this.em.remove(host).flush();
+    } catch (err) {
+      // Applications and their ports reference the host: the foreign keys decide, race-free.
+      if (err instanceof ForeignKeyConstraintViolationException) {
+        this.em.clear();
+        throw DomainError.conflict(HOST_HAS_APPLICATIONS);
+      }
+      throw err;
+    }
     await this.record(AuditAction.HostDelete, id, actor);
   }
 
