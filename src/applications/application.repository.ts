@@ -57,7 +57,7 @@ export class ApplicationRepository extends EntityRepository<Application> {
     return app;
   }
 
-  /** A page with every application's ports: three statements whatever the page size. */
+  /** A page with every application's ports joined: the same statements whatever the page size. */
   async listOwned(
     principal: Principal,
     filter: ApplicationFilter,
