@@ -1,4 +1,6 @@
-import { EntityManager } from '@mikro-orm/postgresql';
+import { EntityManager, OptimisticLockError } from '@mikro-orm/postgresql';
+import { Application } from '../../src/applications/application.entity';
+import { ApplicationStatus } from '../../src/applications/application-status';
 import { ApplicationAllocator } from '../../src/applications/allocation/application-allocator';
 import { DomainError, ErrorCode } from '../../src/common/errors/domain-error';
 import { allocate, allocationRequest, createHost } from '../support/applications';
@@ -239,5 +241,22 @@ describe('application allocation (real PostgreSQL)', () => {
     expect(await sql(`select hostname from application where host_id = ?`, [tiny])).toEqual([
       { hostname: 'tiny-1' },
     ]);
+  });
+
+  it('a change made from a stale copy of an application fails (optimistic version)', async () => {
+    const { application } = await allocate(t, allocationRequest(user, hostId, 'versioned'));
+    const one = em.fork();
+    const first = await one.findOneOrFail(Application, { id: application.id });
+    const second = em.fork();
+    const stale = await second.findOneOrFail(Application, { id: application.id });
+    first.status = ApplicationStatus.Running;
+    await one.flush();
+    stale.status = ApplicationStatus.Error;
+    await expect(second.flush()).rejects.toBeInstanceOf(OptimisticLockError);
+    const [row] = await sql<{ status: string; version: number }>(
+      'select status, version from application where id = ?',
+      [application.id],
+    );
+    expect(row).toEqual({ status: 'running', version: 2 });
   });
 });
