@@ -34,7 +34,7 @@ function orderOf(sort: ApplicationSort): QueryOrderMap<Application>[] {
  * the same 404.
  */
 export class ApplicationRepository extends EntityRepository<Application> {
-  scopeOf(
+  private scopeOf(
     principal: Principal,
     visibility: Visibility = 'owner-or-admin',
   ): FilterQuery<Application> {
