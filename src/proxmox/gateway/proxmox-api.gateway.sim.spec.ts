@@ -1,9 +1,10 @@
 import proxmoxApi from 'proxmox-api';
 import type { Agent } from 'undici';
-import { SimulatorFixture } from '../../../test/pve-simulator/testing/simulator-fixture';
+import { SimulatorFixture, TEMPLATE } from '../../../test/pve-simulator/testing/simulator-fixture';
 import { ProxmoxApiGateway } from './proxmox-api.gateway';
 import type { ProxmoxConnection } from './proxmox-connection';
 import { ProxmoxError, ProxmoxErrorKind } from './proxmox-error';
+import type { ContainerSpec } from './proxmox-gateway';
 import { MAX_ANSWER_BYTES, ProxmoxHttpEngine } from './proxmox-http-engine';
 import { createDispatcher } from './tls-dispatcher';
 import { tcpHandles, waitFor } from '../shell/testing/shell-fixture';
@@ -54,6 +55,25 @@ describe('ProxmoxApiGateway against the simulator', () => {
     return vmid;
   };
 
+  const spec = (id: number, overrides: Partial<ContainerSpec> = {}): ContainerSpec => ({
+    node: 'pve1',
+    vmid: id,
+    hostname: `app${id}`,
+    template: TEMPLATE,
+    storage: 'local-lvm',
+    diskGb: 4,
+    bridge: 'vmbr0',
+    cores: 1,
+    memoryMb: 512,
+    swapMb: 512,
+    password: 'root-pw-secret-42',
+    features: 'nesting=1',
+    tags: ['proximity', `app-${id}`],
+    description: `proximity application ${id}`,
+    ...overrides,
+  });
+  const wait = { deadlineMs: 10_000, pollMs: 10 };
+
   beforeAll(async () => {
     fixture = await SimulatorFixture.start();
   });
@@ -102,7 +122,7 @@ describe('ProxmoxApiGateway against the simulator', () => {
   it('waits for a task to end OK', async () => {
     const id = await guest('stopped');
     const upid = await api().nodes.$('pve1').lxc.$(id).status.start.$post();
-    await gateway.waitForTask(connection(), 'pve1', upid, { deadlineMs: 5000, pollMs: 20 });
+    await gateway.waitForTask(connection(), upid, { deadlineMs: 5000, pollMs: 20 });
     expect((await fixture.state()).containers.find((c) => c.vmid === id)?.status).toBe('running');
   });
 
@@ -119,7 +139,7 @@ describe('ProxmoxApiGateway against the simulator', () => {
     });
     const upid = await api().nodes.$('pve1').lxc.$(id).status.start.$post();
     const err = await caught(
-      gateway.waitForTask(connection(), 'pve1', upid, { deadlineMs: 5000, pollMs: 20 }),
+      gateway.waitForTask(connection(), upid, { deadlineMs: 5000, pollMs: 20 }),
     );
     expect(err.kind).toBe(ProxmoxErrorKind.TaskFailed);
     expect(err.message).toBe('a Proxmox task failed');
@@ -133,7 +153,7 @@ describe('ProxmoxApiGateway against the simulator', () => {
     const upid = await api().nodes.$('pve1').lxc.$(id).status.start.$post();
     const started = Date.now();
     const err = await caught(
-      gateway.waitForTask(connection(), 'pve1', upid, { deadlineMs: 300, pollMs: 50 }),
+      gateway.waitForTask(connection(), upid, { deadlineMs: 300, pollMs: 50 }),
     );
     expect(err.kind).toBe(ProxmoxErrorKind.Timeout);
     expect(Date.now() - started).toBeLessThan(1500);
@@ -157,9 +177,7 @@ describe('ProxmoxApiGateway against the simulator', () => {
 
   it('sends a node name as one path segment, whatever characters it holds', async () => {
     const upid = 'UPID:pve1:00000001:00000001:00000001:vzstart:101:root@pam:';
-    const err = await caught(
-      gateway.waitForTask(connection(), 'pve1#frag?q=1', upid, { deadlineMs: 2000, pollMs: 20 }),
-    );
+    const err = await caught(api().nodes.$('pve1#frag?q=1').tasks.$(upid).status.$get());
     // Proxmox (here the simulator) looked up the whole name: nothing became a fragment or query.
     expect(err.upstream).toContain("hostname lookup 'pve1#frag?q=1' failed");
   });
@@ -168,16 +186,35 @@ describe('ProxmoxApiGateway against the simulator', () => {
     const calls = (await fixture.state()).calls;
     const upid = 'UPID:pve1:00000001:00000001:00000001:vzstart:101:root@pam:';
     for (const node of ['..', '.']) {
-      const err = await caught(
-        gateway.waitForTask(connection(), node, upid, { deadlineMs: 2000, pollMs: 20 }),
-      );
+      const err = await caught(api().nodes.$(node).tasks.$(upid).status.$get());
       expect(err.kind).toBe(ProxmoxErrorKind.InvalidRequest);
     }
-    await caught(
-      gateway.waitForTask(connection(), '../..', upid, { deadlineMs: 2000, pollMs: 20 }),
-    );
+    await caught(api().nodes.$('../..').tasks.$(upid).status.$get());
     // '../..' is one segment, sent encoded; the two dot segments never left.
     expect((await fixture.state()).calls).toBe(calls + 1);
+  });
+
+  it('refuses an invalid node name, VMID, UPID or property value before sending anything', async () => {
+    const calls = (await fixture.state()).calls;
+    const refused = [
+      gateway.containerStatus(connection(), { node: 'pve1#x', vmid: 101 }),
+      gateway.containerStatus(connection(), { node: '..', vmid: 101 }),
+      gateway.startContainer(connection(), { node: 'pve1', vmid: 99 }),
+      gateway.stopContainer(connection(), { node: 'pve1', vmid: 101.5 }),
+      gateway.waitForTask(
+        connection(),
+        'UPID:pve1#x:00000001:00000001:00000001:vzstart:101:root@pam:',
+        {
+          deadlineMs: 1000,
+        },
+      ),
+      gateway.waitForTask(connection(), 'not-a-upid', { deadlineMs: 1000 }),
+      gateway.createContainer(connection(), { ...spec(777), bridge: 'vmbr0,ip=1.2.3.4/24' }),
+      gateway.createContainer(connection(), { ...spec(777), storage: 'local-lvm:1,size=9' }),
+    ];
+    for (const call of refused)
+      expect((await caught(call)).kind).toBe(ProxmoxErrorKind.InvalidRequest);
+    expect((await fixture.state()).calls).toBe(calls);
   });
 
   it('aborts reading an answer past the size cap', async () => {
@@ -234,5 +271,138 @@ describe('ProxmoxApiGateway against the simulator', () => {
       ],
     });
     expect((await client.nodes.$get()).length).toBe(2);
+  });
+
+  it('creates a container without starting it, then starts, reads, shuts down and destroys it', async () => {
+    const conn = connection();
+    const ref = { node: 'pve1', vmid: 700 };
+    const created = await gateway.createContainer(conn, spec(700));
+    expect(created).toMatch(/^UPID:pve1:.*:vzcreate:700:/);
+    await gateway.waitForTask(conn, created, wait);
+    expect(await gateway.containerStatus(conn, ref)).toMatchObject({
+      status: 'stopped',
+      lock: null,
+    });
+    const config = await gateway.containerConfig(conn, ref);
+    expect(config).toMatchObject({
+      hostname: 'app700',
+      features: 'nesting=1',
+      unprivileged: '1',
+      tags: 'app-700;proximity',
+      description: expect.stringContaining('proximity application 700'),
+    });
+    expect(config.net0).toContain('bridge=vmbr0');
+    expect(await gateway.containerInterfaces(conn, ref)).toBeNull();
+
+    await gateway.waitForTask(conn, await gateway.startContainer(conn, ref), wait);
+    const status = await gateway.containerStatus(conn, ref);
+    expect(status).toMatchObject({ status: 'running', memoryTotal: 512 * 1024 * 1024 });
+    const eth0 = (await gateway.containerInterfaces(conn, ref))?.find((i) => i.name === 'eth0');
+    const ip = (await fixture.state()).containers.find((c) => c.vmid === 700)?.ip;
+    expect(eth0?.ipv4).toEqual([ip]);
+    expect(await gateway.listClusterGuests(conn)).toContainEqual({
+      vmid: 700,
+      node: 'pve1',
+      type: 'lxc',
+    });
+
+    await gateway.waitForTask(conn, await gateway.shutdownContainer(conn, ref, 5), wait);
+    expect((await gateway.containerStatus(conn, ref)).status).toBe('stopped');
+    await gateway.waitForTask(conn, await gateway.destroyContainer(conn, ref), wait);
+    expect((await caught(gateway.containerStatus(conn, ref))).kind).toBe(ProxmoxErrorKind.NotFound);
+    expect((await fixture.state()).containers.some((c) => c.vmid === 700)).toBe(false);
+  });
+
+  it('stops a running container hard', async () => {
+    const id = await guest('running');
+    const ref = { node: 'pve1', vmid: id };
+    await gateway.waitForTask(connection(), await gateway.stopContainer(connection(), ref), wait);
+    expect((await gateway.containerStatus(connection(), ref)).status).toBe('stopped');
+  });
+
+  it('waits for a task on the node named in its UPID', async () => {
+    vmid += 1;
+    await fixture.control('POST', '/_sim/guests', {
+      node: 'pve2',
+      vmid,
+      hostname: `g${vmid}`,
+      status: 'stopped',
+    });
+    const upid = await gateway.startContainer(connection(), { node: 'pve2', vmid });
+    expect(upid.split(':')[1]).toBe('pve2');
+    await gateway.waitForTask(connection(), upid, wait);
+    expect((await gateway.containerStatus(connection(), { node: 'pve2', vmid })).status).toBe(
+      'running',
+    );
+  });
+
+  it('sets keyctl in the create call as root@pam; a token is refused it, as on Proxmox', async () => {
+    const root = connection({
+      auth: { username: fixture.sim.username, password: fixture.sim.password },
+    });
+    const features = 'nesting=1,keyctl=1';
+    await gateway.waitForTask(
+      root,
+      await gateway.createContainer(root, spec(710, { features })),
+      wait,
+    );
+    expect((await gateway.containerConfig(root, { node: 'pve1', vmid: 710 })).features).toBe(
+      features,
+    );
+    const err = await caught(gateway.createContainer(connection(), spec(711, { features })));
+    expect(err.kind).toBe(ProxmoxErrorKind.PermissionDenied);
+    expect(err.failureClass).toBe('permanent');
+  });
+
+  it('classifies failures as retryable, permanent or a VMID conflict', async () => {
+    const conn = connection();
+    const running = await guest('running');
+    const lockText = `can't lock file '/run/lock/lxc/pve-config-${running}.lock' - got timeout`;
+    await fixture.control('POST', '/_sim/faults', {
+      rules: [
+        { method: 'GET', path: '/status/current$', status: 500, message: lockText, times: 1 },
+        { method: 'POST', path: '/status/shutdown$', failTask: lockText, times: 1 },
+        { method: 'GET', path: '/config$', status: 500, message: 'internal error', times: 1 },
+        { method: 'POST', path: '/status/stop$', dropConnection: true, times: 1 },
+      ],
+    });
+    const ref = { node: 'pve1', vmid: running };
+    const locked = await caught(gateway.containerStatus(conn, ref));
+    expect([locked.kind, locked.failureClass]).toEqual([ProxmoxErrorKind.Busy, 'retryable']);
+    const upid = await gateway.shutdownContainer(conn, ref, 5);
+    const failedTask = await caught(gateway.waitForTask(conn, upid, wait));
+    expect([failedTask.kind, failedTask.taskReason, failedTask.failureClass]).toEqual([
+      ProxmoxErrorKind.TaskFailed,
+      ProxmoxErrorKind.Busy,
+      'retryable',
+    ]);
+    const serverError = await caught(gateway.containerConfig(conn, ref));
+    expect([serverError.status, serverError.failureClass]).toEqual([500, 'retryable']);
+    const dropped = await caught(gateway.stopContainer(conn, ref));
+    expect([dropped.kind, dropped.failureClass]).toEqual([
+      ProxmoxErrorKind.Unreachable,
+      'retryable',
+    ]);
+
+    const duplicate = await caught(gateway.createContainer(conn, spec(running)));
+    expect([duplicate.kind, duplicate.failureClass]).toEqual([
+      ProxmoxErrorKind.AlreadyExists,
+      'vmid_conflict',
+    ]);
+    const badParameter = await caught(gateway.createContainer(conn, spec(720, { cores: 0 })));
+    expect([badParameter.status, badParameter.failureClass]).toEqual([400, 'permanent']);
+    const missing = await caught(gateway.containerStatus(conn, { node: 'pve1', vmid: 98_765 }));
+    expect(missing.failureClass).toBe('permanent');
+  });
+
+  it('a task wait that outlives its deadline is a retryable Timeout, even with slow status reads', async () => {
+    await fixture.control('POST', '/_sim/faults', {
+      rules: [{ method: 'GET', path: '/tasks/.*/status$', delayMs: 3000 }],
+    });
+    const upid = await gateway.startContainer(connection(), { node: 'pve1', vmid: await guest() });
+    const err = await caught(
+      gateway.waitForTask(connection({ timeoutMs: 10_000 }), upid, { deadlineMs: 300, pollMs: 10 }),
+    );
+    expect([err.kind, err.failureClass]).toEqual([ProxmoxErrorKind.Timeout, 'retryable']);
   });
 });

@@ -1,18 +1,52 @@
 import { Injectable } from '@nestjs/common';
 import proxmoxApi, { type Proxmox } from 'proxmox-api';
 import type { ProxmoxConnection } from './proxmox-connection';
-import { ProxmoxError, ProxmoxErrorKind } from './proxmox-error';
+import { isNodeName } from '../node-name';
+import { classifyFailureText, ProxmoxError, ProxmoxErrorKind } from './proxmox-error';
 import {
+  type ClusterGuest,
   type ClusterNode,
+  type ContainerRef,
+  type ContainerSpec,
+  type ContainerStatus,
+  type NetworkInterface,
   ProxmoxGateway,
   type ProxmoxVersion,
   type TaskWait,
 } from './proxmox-gateway';
 import { ProxmoxHttpEngine } from './proxmox-http-engine';
 import { createDispatcher } from './tls-dispatcher';
+import { parseUpid } from './upid';
+import { vmidSegment } from './vmid';
+
+type ContainerApi = ReturnType<ReturnType<Proxmox.Api['nodes']['$']>['lxc']['$']>;
 
 const TASK_LOG_TAIL = 10;
 const DEFAULT_POLL_MS = 1000;
+
+/** A storage id or bridge name: nothing that could end its part of a property string. */
+const PROPERTY_VALUE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+function nodeSegment(node: string): string {
+  if (isNodeName(node)) return node;
+  throw new ProxmoxError(
+    ProxmoxErrorKind.InvalidRequest,
+    `refused node name ${JSON.stringify(node)}`,
+  );
+}
+
+/** One entry of `interfaces`: `inet` (`a.b.c.d/nn`) and/or `ip-addresses`, as versions differ. */
+function toInterface(entry: Record<string, unknown>): NetworkInterface {
+  const ipv4 = new Set<string>();
+  if (typeof entry.inet === 'string') ipv4.add(entry.inet.split('/')[0]);
+  const addresses = Array.isArray(entry['ip-addresses']) ? entry['ip-addresses'] : [];
+  for (const a of addresses as Array<Record<string, unknown>>) {
+    if (a['ip-address-type'] === 'inet' && typeof a['ip-address'] === 'string') {
+      ipv4.add(a['ip-address']);
+    }
+  }
+  return { name: String(entry.name), ipv4: [...ipv4] };
+}
 
 function succeeded(exitstatus: string | undefined): boolean {
   return exitstatus === 'OK' || (exitstatus ?? '').startsWith('WARNINGS');
@@ -42,25 +76,27 @@ export class ProxmoxApiGateway extends ProxmoxGateway {
     });
   }
 
-  async waitForTask(
-    connection: ProxmoxConnection,
-    node: string,
-    upid: string,
-    wait: TaskWait,
-  ): Promise<void> {
+  async waitForTask(connection: ProxmoxConnection, upid: string, wait: TaskWait): Promise<void> {
+    const { node } = parseUpid(upid);
     const deadline = Date.now() + wait.deadlineMs;
     const pollMs = wait.pollMs ?? DEFAULT_POLL_MS;
-    await this.with(connection, async (api) => {
+    // One budget for the whole wait: a slow status read cannot carry it past the deadline.
+    const budget = AbortSignal.timeout(wait.deadlineMs);
+    const signal = connection.signal ? AbortSignal.any([connection.signal, budget]) : budget;
+    await this.with({ ...connection, signal }, async (api) => {
       const task = api.nodes.$(node).tasks.$(upid);
       for (;;) {
         const status = await task.status.$get();
         if (status.status === 'stopped') {
           if (succeeded(status.exitstatus)) return;
+          const exit = String(status.exitstatus);
           const log = await task.log.$get({ start: 0, limit: 1000 }).catch(() => []);
           const tail = log.slice(-TASK_LOG_TAIL).map((line) => String(line.t));
           throw new ProxmoxError(
             ProxmoxErrorKind.TaskFailed,
-            `task ${upid} failed: ${String(status.exitstatus)}\n${tail.join('\n')}`,
+            `task ${upid} failed: ${exit}\n${tail.join('\n')}`,
+            null,
+            { taskReason: classifyFailureText(exit) },
           );
         }
         if (Date.now() + pollMs > deadline) {
@@ -72,6 +108,123 @@ export class ProxmoxApiGateway extends ProxmoxGateway {
         await new Promise((resolve) => setTimeout(resolve, pollMs));
       }
     });
+  }
+
+  async createContainer(connection: ProxmoxConnection, spec: ContainerSpec): Promise<string> {
+    const node = nodeSegment(spec.node);
+    for (const [field, value] of [
+      ['storage', spec.storage],
+      ['bridge', spec.bridge],
+    ] as const) {
+      if (!PROPERTY_VALUE.test(value)) {
+        throw new ProxmoxError(ProxmoxErrorKind.InvalidRequest, `refused ${field} '${value}'`);
+      }
+    }
+    return this.with(connection, (api) =>
+      api.nodes.$(node).lxc.$post({
+        vmid: vmidSegment(spec.vmid),
+        ostemplate: spec.template,
+        hostname: spec.hostname,
+        password: spec.password,
+        cores: spec.cores,
+        memory: spec.memoryMb,
+        swap: spec.swapMb,
+        rootfs: `${spec.storage}:${spec.diskGb}`,
+        net0: `name=eth0,bridge=${spec.bridge},ip=dhcp`,
+        features: spec.features,
+        unprivileged: true,
+        tags: spec.tags.join(';'),
+        description: spec.description,
+      }),
+    );
+  }
+
+  async startContainer(connection: ProxmoxConnection, ref: ContainerRef): Promise<string> {
+    return this.withContainer(connection, ref, (ct) => ct.status.start.$post());
+  }
+
+  async shutdownContainer(
+    connection: ProxmoxConnection,
+    ref: ContainerRef,
+    timeoutSeconds: number,
+  ): Promise<string> {
+    return this.withContainer(connection, ref, (ct) =>
+      ct.status.shutdown.$post({ timeout: timeoutSeconds, forceStop: false }),
+    );
+  }
+
+  async stopContainer(connection: ProxmoxConnection, ref: ContainerRef): Promise<string> {
+    return this.withContainer(connection, ref, (ct) => ct.status.stop.$post());
+  }
+
+  async destroyContainer(connection: ProxmoxConnection, ref: ContainerRef): Promise<string> {
+    return this.withContainer(connection, ref, (ct) =>
+      ct.$delete({ purge: true, 'destroy-unreferenced-disks': true }),
+    );
+  }
+
+  async containerStatus(
+    connection: ProxmoxConnection,
+    ref: ContainerRef,
+  ): Promise<ContainerStatus> {
+    return this.withContainer(connection, ref, async (ct) => {
+      const s = await ct.status.current.$get();
+      const status = s.status === 'running' || s.status === 'stopped' ? s.status : 'unknown';
+      return {
+        status,
+        lock: typeof s.lock === 'string' && s.lock !== '' ? s.lock : null,
+        cpus: Number(s.cpus ?? 0),
+        cpu: Number(s.cpu ?? 0),
+        memoryUsed: Number(s.mem ?? 0),
+        memoryTotal: Number(s.maxmem ?? 0),
+        diskUsed: Number(s.disk ?? 0),
+        diskTotal: Number(s.maxdisk ?? 0),
+        uptimeSeconds: Number(s.uptime ?? 0),
+      };
+    });
+  }
+
+  async containerInterfaces(
+    connection: ProxmoxConnection,
+    ref: ContainerRef,
+  ): Promise<NetworkInterface[] | null> {
+    return this.withContainer(connection, ref, async (ct) => {
+      // Typed as a list, but null while the container does not run.
+      const list = (await ct.interfaces.$get()) as unknown;
+      if (!Array.isArray(list)) return null;
+      return (list as Array<Record<string, unknown>>).map(toInterface);
+    });
+  }
+
+  async containerConfig(
+    connection: ProxmoxConnection,
+    ref: ContainerRef,
+  ): Promise<Record<string, string>> {
+    return this.withContainer(connection, ref, async (ct) => {
+      const config = (await ct.config.$get()) as Record<string, unknown>;
+      return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, String(v)]));
+    });
+  }
+
+  async listClusterGuests(connection: ProxmoxConnection): Promise<ClusterGuest[]> {
+    return this.with(connection, async (api) => {
+      const resources = await api.cluster.resources.$get({ type: 'vm' });
+      return resources.flatMap((r) =>
+        (r.type === 'lxc' || r.type === 'qemu') && typeof r.node === 'string'
+          ? [{ vmid: Number(r.vmid), node: r.node, type: r.type }]
+          : [],
+      );
+    });
+  }
+
+  private async withContainer<T>(
+    connection: ProxmoxConnection,
+    ref: ContainerRef,
+    work: (ct: ContainerApi) => Promise<T>,
+  ): Promise<T> {
+    const node = nodeSegment(ref.node);
+    const vmid = vmidSegment(ref.vmid);
+    return this.with(connection, (api) => work(api.nodes.$(node).lxc.$(vmid)));
   }
 
   private async with<T>(

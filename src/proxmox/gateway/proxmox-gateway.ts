@@ -20,20 +20,113 @@ export interface TaskWait {
   pollMs?: number;
 }
 
+/** Where a container lives: a validated node name and VMID (both become URL path segments). */
+export interface ContainerRef {
+  node: string;
+  vmid: number;
+}
+
+/** A new unprivileged container; `password` goes in the request body only, never in a path or log. */
+export interface ContainerSpec extends ContainerRef {
+  hostname: string;
+  /** Volume id of the OS template, e.g. `local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst`. */
+  template: string;
+  /** Storage of the root disk. */
+  storage: string;
+  diskGb: number;
+  bridge: string;
+  cores: number;
+  memoryMb: number;
+  swapMb: number;
+  password: string;
+  /** Proxmox `features` property string, e.g. `nesting=1,keyctl=1`; applied at the first start. */
+  features: string;
+  tags: readonly string[];
+  description: string;
+}
+
+/** `status/current` as Proximity reads it: the live state, never the lagging cluster view. */
+export interface ContainerStatus {
+  status: 'running' | 'stopped' | 'unknown';
+  /** The config lock (`create`, `backup`, …) or null. */
+  lock: string | null;
+  cpus: number;
+  /** Fraction of `cpus` in use, 0..1 per CPU as Proxmox reports it. */
+  cpu: number;
+  memoryUsed: number;
+  memoryTotal: number;
+  diskUsed: number;
+  diskTotal: number;
+  uptimeSeconds: number;
+}
+
+export interface NetworkInterface {
+  name: string;
+  /** IPv4 addresses without prefix length. */
+  ipv4: string[];
+}
+
+export interface ClusterGuest {
+  vmid: number;
+  node: string;
+  type: 'lxc' | 'qemu';
+}
+
 /**
  * Everything Proximity asks of a Proxmox VE cluster. Callers depend on this
  * port; the adapter speaks HTTPS (in tests, to the simulator over the network).
+ * Writes that are Proxmox tasks return the UPID: await it with `waitForTask`.
  */
 export abstract class ProxmoxGateway {
   abstract version(connection: ProxmoxConnection): Promise<ProxmoxVersion>;
 
   abstract listNodes(connection: ProxmoxConnection): Promise<ClusterNode[]>;
 
-  /** Resolves when the task ends OK; throws TaskFailed (with the log tail) or Timeout. */
-  abstract waitForTask(
+  /**
+   * Resolves when the task ends OK; throws TaskFailed (with the log tail and
+   * the exit status's reason) or Timeout. Polls the node named in the UPID:
+   * only that node knows the task.
+   */
+  abstract waitForTask(connection: ProxmoxConnection, upid: string, wait: TaskWait): Promise<void>;
+
+  /** Creates without starting (a create with `start=1` ends before the container runs). */
+  abstract createContainer(connection: ProxmoxConnection, spec: ContainerSpec): Promise<string>;
+
+  abstract startContainer(connection: ProxmoxConnection, ref: ContainerRef): Promise<string>;
+
+  /** A clean shutdown; the task fails when the container is still up after `timeoutSeconds`. */
+  abstract shutdownContainer(
     connection: ProxmoxConnection,
-    node: string,
-    upid: string,
-    wait: TaskWait,
-  ): Promise<void>;
+    ref: ContainerRef,
+    timeoutSeconds: number,
+  ): Promise<string>;
+
+  /** A hard stop. */
+  abstract stopContainer(connection: ProxmoxConnection, ref: ContainerRef): Promise<string>;
+
+  /** Destroys a stopped container with its disks, and removes it from jobs, HA and replication. */
+  abstract destroyContainer(connection: ProxmoxConnection, ref: ContainerRef): Promise<string>;
+
+  abstract containerStatus(
+    connection: ProxmoxConnection,
+    ref: ContainerRef,
+  ): Promise<ContainerStatus>;
+
+  /** The container's interfaces; null while it does not run. */
+  abstract containerInterfaces(
+    connection: ProxmoxConnection,
+    ref: ContainerRef,
+  ): Promise<NetworkInterface[] | null>;
+
+  /** The flat config (`hostname`, `features`, `tags`, `description`, …). */
+  abstract containerConfig(
+    connection: ProxmoxConnection,
+    ref: ContainerRef,
+  ): Promise<Record<string, string>>;
+
+  /**
+   * Every guest of the cluster (containers and VMs), from `/cluster/resources`:
+   * for picking a free VMID, never for confirming a step (it lags).
+   */
+  abstract listClusterGuests(connection: ProxmoxConnection): Promise<ClusterGuest[]>;
 }
