@@ -158,6 +158,44 @@ export class ContainerSteps {
   }
 
   /**
+   * Lifecycle stop: a clean shutdown within the configured timeout, then a
+   * hard stop if the container is still up. Done already when it is stopped.
+   */
+  async stopContainer(input: ContainerInput): Promise<{ stopped: boolean; forced: boolean }> {
+    const { connection } = input.target;
+    const ref = this.ref(input);
+    if ((await this.gateway.containerStatus(connection, ref)).status === 'stopped') {
+      return { stopped: false, forced: false };
+    }
+    const seconds = this.timings.shutdownTimeoutSeconds;
+    let forced = false;
+    try {
+      await this.gateway.waitForTask(
+        connection,
+        await this.gateway.shutdownContainer(connection, ref, seconds),
+        // The task itself gives up after `seconds`; the margin covers its start and end.
+        { deadlineMs: seconds * 1000 + this.timings.taskDeadlineMs, pollMs: this.timings.pollMs },
+      );
+    } catch (error) {
+      const kind = error instanceof ProxmoxError ? error.kind : null;
+      // "not running": it stopped meanwhile. A failed or endless shutdown: force it.
+      if (kind !== ProxmoxErrorKind.WrongState) {
+        if (kind !== ProxmoxErrorKind.TaskFailed && kind !== ProxmoxErrorKind.Timeout) throw error;
+        forced = true;
+        await this.gateway.waitForTask(
+          connection,
+          await this.gateway.stopContainer(connection, ref),
+          this.taskWait(),
+        );
+      }
+    }
+    if ((await this.gateway.containerStatus(connection, ref)).status !== 'stopped') {
+      throw new DeployStepError(DeployErrorCode.StillRunning, 'the container did not stop');
+    }
+    return { stopped: true, forced };
+  }
+
+  /**
    * Compensation: stops and destroys this application's container with its
    * disks. Nothing to do when the VMID is free; never touches a guest that
    * is not the application's.

@@ -12,6 +12,7 @@ export enum DeployErrorCode {
   /** A create of ours was still under way (lock `create`) past the deadline, or vanished. */
   CreateUnfinished = 'CREATE_UNFINISHED',
   NotRunning = 'NOT_RUNNING',
+  StillRunning = 'STILL_RUNNING',
   NoAddress = 'NO_ADDRESS',
   ServicesDown = 'SERVICES_DOWN',
   PortsSilent = 'PORTS_SILENT',
@@ -21,6 +22,7 @@ const CLASS_OF: Record<DeployErrorCode, FailureClass> = {
   [DeployErrorCode.VmidConflict]: 'vmid_conflict',
   [DeployErrorCode.CreateUnfinished]: 'retryable',
   [DeployErrorCode.NotRunning]: 'retryable',
+  [DeployErrorCode.StillRunning]: 'retryable',
   [DeployErrorCode.NoAddress]: 'retryable',
   [DeployErrorCode.ServicesDown]: 'retryable',
   [DeployErrorCode.PortsSilent]: 'retryable',

@@ -17,7 +17,8 @@ export class DeployTimings {
   /** One TCP connect of the port check. */
   connectTimeoutMs = 3_000;
 
-  constructor(overrides: Partial<DeployTimings> = {}) {
-    Object.assign(this, overrides);
+  /** Defaults with some values replaced (the constructor takes none, for Nest's injector). */
+  static with(overrides: Partial<DeployTimings>): DeployTimings {
+    return Object.assign(new DeployTimings(), overrides);
   }
 }

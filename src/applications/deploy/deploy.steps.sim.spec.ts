@@ -53,7 +53,7 @@ describe('Deploy steps against the Proxmox VE simulator', () => {
   let ghost: CatalogApp;
   let shell: TrackingShell;
   let vmid = 300;
-  const timings = new DeployTimings({
+  const timings = DeployTimings.with({
     pollMs: 20,
     taskDeadlineMs: 10_000,
     addressDeadlineMs: 10_000,
@@ -259,6 +259,23 @@ describe('Deploy steps against the Proxmox VE simulator', () => {
     expect(creates).toHaveLength(1);
   });
 
+  it('stops with a clean shutdown, forces a stop when the shutdown fails, and is done when stopped', async () => {
+    const { container, deploy } = build();
+    const p = await plan();
+    await runSteps(deploy, p, 2);
+    expect(await container.stopContainer(p)).toEqual({ stopped: true, forced: false });
+    expect(await container.stopContainer(p)).toEqual({ stopped: false, forced: false });
+    await container.startContainer(p);
+    await faults([
+      { method: 'POST', path: '/status/shutdown$', failTask: 'shutdown timed out', times: 1 },
+    ]);
+    expect(await container.stopContainer(p)).toEqual({ stopped: true, forced: true });
+    const sim = await fx.state();
+    expect(sim.containers.find((c) => c.vmid === p.vmid)?.status).toBe('stopped');
+    await compensate(deploy, p);
+    await expectNothingLeft(p);
+  });
+
   describe('injected failures: the right class, and nothing left after compensation', () => {
     type Case = {
       step: (typeof DEPLOY_STEP_NAMES)[number];
@@ -313,7 +330,7 @@ describe('Deploy steps against the Proxmox VE simulator', () => {
         },
         expected: 'retryable',
         kind: DeployErrorCode.NoAddress,
-        timings: new DeployTimings({ ...timings, addressDeadlineMs: 300 }),
+        timings: DeployTimings.with({ ...timings, addressDeadlineMs: 300 }),
       },
       {
         step: 'install_docker',
