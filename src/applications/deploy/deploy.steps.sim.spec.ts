@@ -276,6 +276,36 @@ describe('Deploy steps against the Proxmox VE simulator', () => {
     await expectNothingLeft(p);
   });
 
+  it('compensation during a create left running waits for it, then destroys the container', async () => {
+    const { deploy } = build();
+    const p = await plan();
+    await fx.control('POST', '/_sim/latency', { taskMs: 300 });
+    await new ProxmoxApiGateway().createContainer(p.target.connection, {
+      ...p.container,
+      node: 'pve1',
+      vmid: p.vmid,
+      hostname: p.hostname,
+      password: ROOT_PASSWORD,
+      features: 'nesting=1',
+      tags: ['proximity', `proximity-${p.applicationId}`],
+      description: 'x',
+    });
+    expect((await fx.state()).containers.find((c) => c.vmid === p.vmid)?.locked).toBe('create');
+    await compensate(deploy, p);
+    await expectNothingLeft(p);
+  });
+
+  it('a compensation step that fails once is retryable and completes on its next run', async () => {
+    const { deploy } = build();
+    const p = await plan();
+    await runSteps(deploy, p);
+    await faults([{ method: 'DELETE', path: `/lxc/${p.vmid}$`, failTask: true, times: 1 }]);
+    const error = await failure(compensate(deploy, p));
+    expect(classifyFailure(error)).toBe('retryable');
+    await compensate(deploy, p);
+    await expectNothingLeft(p);
+  });
+
   describe('injected failures: the right class, and nothing left after compensation', () => {
     type Case = {
       step: (typeof DEPLOY_STEP_NAMES)[number];
