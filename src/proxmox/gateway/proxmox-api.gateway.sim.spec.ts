@@ -297,9 +297,12 @@ describe('ProxmoxApiGateway against the simulator', () => {
     await gateway.waitForTask(conn, await gateway.startContainer(conn, ref), wait);
     const status = await gateway.containerStatus(conn, ref);
     expect(status).toMatchObject({ status: 'running', memoryTotal: 512 * 1024 * 1024 });
-    const eth0 = (await gateway.containerInterfaces(conn, ref))?.find((i) => i.name === 'eth0');
+    // With ip=dhcp the address comes with the lease, after the start.
+    const eth0 = () =>
+      gateway.containerInterfaces(conn, ref).then((all) => all?.find((i) => i.name === 'eth0'));
+    const leased = await fixture.until(eth0, (found) => (found?.ipv4.length ?? 0) > 0);
     const ip = (await fixture.state()).containers.find((c) => c.vmid === 700)?.ip;
-    expect(eth0?.ipv4).toEqual([ip]);
+    expect(leased?.ipv4).toEqual([ip]);
     expect(await gateway.listClusterGuests(conn)).toContainEqual({
       vmid: 700,
       node: 'pve1',
