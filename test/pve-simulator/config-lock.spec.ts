@@ -12,18 +12,7 @@ const lockTimeout = (vmid: number): string =>
 
 describe('config file lock (lock_config)', () => {
   let fx: SimulatorFixture;
-
-  beforeAll(async () => {
-    fx = await SimulatorFixture.start();
-  });
-
-  afterAll(async () => {
-    await fx?.close();
-  });
-
-  beforeEach(async () => {
-    await fx.control('POST', '/_sim/reset');
-  });
+  SimulatorFixture.perFile((started) => (fx = started));
 
   /** Starts a create that holds the config file lock of `vmid` for HOLD_TASK_MS. */
   async function slowCreate(vmid: number): Promise<string> {

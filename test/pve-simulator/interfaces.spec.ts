@@ -15,18 +15,7 @@ interface Interface {
 
 describe('container interfaces after a start', () => {
   let fx: SimulatorFixture;
-
-  beforeAll(async () => {
-    fx = await SimulatorFixture.start();
-  });
-
-  afterAll(async () => {
-    await fx.close();
-  });
-
-  beforeEach(async () => {
-    await fx.control('POST', '/_sim/reset');
-  });
+  SimulatorFixture.perFile((started) => (fx = started));
 
   const interfaces = async (vmid: number): Promise<Interface[]> =>
     (await fx.token.nodes.$('pve1').lxc.$(vmid).interfaces.$get()) as Interface[];

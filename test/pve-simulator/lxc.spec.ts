@@ -9,17 +9,9 @@ const HOLD_TASK_MS = 2000;
 
 describe('LXC containers', () => {
   let fx: SimulatorFixture;
-
-  beforeAll(async () => {
-    fx = await SimulatorFixture.start();
-  });
-
-  afterAll(async () => {
-    await fx?.close();
-  });
+  SimulatorFixture.perFile((started) => (fx = started));
 
   beforeEach(async () => {
-    await fx.control('POST', '/_sim/reset');
     await fx.control('POST', '/_sim/latency', { taskMs: 10 });
   });
 

@@ -6,18 +6,7 @@ const FAST_TICK_MS = 20;
 
 describe('cluster resources as pvestatd monitoring data', () => {
   let fx: SimulatorFixture;
-
-  beforeAll(async () => {
-    fx = await SimulatorFixture.start();
-  });
-
-  afterAll(async () => {
-    await fx.close();
-  });
-
-  beforeEach(async () => {
-    await fx.control('POST', '/_sim/reset');
-  });
+  SimulatorFixture.perFile((started) => (fx = started));
 
   const holdTicks = (): Promise<unknown> =>
     fx.control('POST', '/_sim/latency', { statsIntervalMs: NO_TICK_MS });

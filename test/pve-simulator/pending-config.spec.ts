@@ -2,17 +2,9 @@ import { apiError, SimulatorFixture } from './testing/simulator-fixture';
 
 describe('pending configuration of a running container', () => {
   let fx: SimulatorFixture;
-
-  beforeAll(async () => {
-    fx = await SimulatorFixture.start();
-  });
-
-  afterAll(async () => {
-    await fx?.close();
-  });
+  SimulatorFixture.perFile((started) => (fx = started));
 
   beforeEach(async () => {
-    await fx.control('POST', '/_sim/reset');
     await fx.control('POST', '/_sim/latency', { taskMs: 10 });
   });
 

@@ -8,18 +8,7 @@ const HOLD_TASK_MS = 2000;
 
 describe('start=1 on create and rollback: a separate vzstart task', () => {
   let fx: SimulatorFixture;
-
-  beforeAll(async () => {
-    fx = await SimulatorFixture.start();
-  });
-
-  afterAll(async () => {
-    await fx?.close();
-  });
-
-  beforeEach(async () => {
-    await fx.control('POST', '/_sim/reset');
-  });
+  SimulatorFixture.perFile((started) => (fx = started));
 
   const node = (): ReturnType<SimulatorFixture['token']['nodes']['$']> => fx.token.nodes.$('pve1');
 

@@ -14,17 +14,9 @@ it('counts the timers armed before any simulator starts', () => {
 
 describe('tasks', () => {
   let fx: SimulatorFixture;
-
-  beforeAll(async () => {
-    fx = await SimulatorFixture.start();
-  });
-
-  afterAll(async () => {
-    await fx?.close();
-  });
+  SimulatorFixture.perFile((started) => (fx = started));
 
   beforeEach(async () => {
-    await fx.control('POST', '/_sim/reset');
     await fx.control('POST', '/_sim/latency', { taskMs: 10 });
   });
 

@@ -10,17 +10,9 @@ const WAITING = 'INFO: trying to get global lock - waiting...';
 
 describe('one vzdump job per node', () => {
   let fx: SimulatorFixture;
-
-  beforeAll(async () => {
-    fx = await SimulatorFixture.start();
-  });
-
-  afterAll(async () => {
-    await fx?.close();
-  });
+  SimulatorFixture.perFile((started) => (fx = started));
 
   beforeEach(async () => {
-    await fx.control('POST', '/_sim/reset');
     await fx.control('POST', '/_sim/latency', { taskMs: 10 });
   });
 

@@ -48,6 +48,26 @@ export class SimulatorFixture {
     return new SimulatorFixture(sim);
   }
 
+  /**
+   * The usual hooks of a spec file: one simulator for the file, back to an
+   * empty cluster before each test, closed after the file (only if it started).
+   * `use` receives the fixture once it runs; hooks registered after this one
+   * (more set-up per test) run after the reset.
+   */
+  static perFile(use: (fixture: SimulatorFixture) => void, options: SimulatorOptions = {}): void {
+    let fixture: SimulatorFixture | undefined;
+    beforeAll(async () => {
+      fixture = await SimulatorFixture.start(options);
+      use(fixture);
+    });
+    afterAll(async () => {
+      await fixture?.close();
+    });
+    beforeEach(async () => {
+      await fixture?.control('POST', '/_sim/reset');
+    });
+  }
+
   async close(): Promise<void> {
     for (const client of this.sshClients) client.end();
     await Promise.all(this.agents.map((agent) => agent.close()));
