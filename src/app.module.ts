@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import type { DestinationStream } from 'pino';
+import { ApplicationMetricsModule } from './applications/metrics/application-metrics.module';
 import { ApplicationsModule } from './applications/applications.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
@@ -45,6 +46,7 @@ export class AppModule {
         ProxmoxModule,
         CatalogModule,
         ApplicationsModule,
+        ApplicationMetricsModule,
         HealthModule,
         MaintenanceModule.register(config.runsWorker),
       ],

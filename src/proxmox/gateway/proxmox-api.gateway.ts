@@ -180,6 +180,8 @@ export class ProxmoxApiGateway extends ProxmoxGateway {
         diskUsed: Number(s.disk ?? 0),
         diskTotal: Number(s.maxdisk ?? 0),
         uptimeSeconds: Number(s.uptime ?? 0),
+        netIn: Number(s.netin ?? 0),
+        netOut: Number(s.netout ?? 0),
       };
     });
   }

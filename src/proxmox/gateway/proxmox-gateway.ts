@@ -58,6 +58,9 @@ export interface ContainerStatus {
   diskUsed: number;
   diskTotal: number;
   uptimeSeconds: number;
+  /** Bytes received and sent by the container's interfaces since it started. */
+  netIn: number;
+  netOut: number;
 }
 
 export interface NetworkInterface {
