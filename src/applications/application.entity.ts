@@ -35,6 +35,7 @@ import { ApplicationStatus } from './application-status';
 })
 @Unique({ name: 'application_host_id_vmid_unique', properties: ['host', 'vmid'] })
 @Index({ name: 'application_owner_id_created_at_index', properties: ['owner', 'createdAt'] })
+@Index({ name: 'application_created_at_id_index', properties: ['createdAt', 'id'] })
 @Index({ name: 'application_status_index', properties: ['status'] })
 @Index({ name: 'application_host_id_node_index', properties: ['host', 'node'] })
 @Check({

@@ -41,7 +41,7 @@ export class ApplicationsService {
     private readonly config: AppConfig,
   ) {}
 
-  /** A page of applications with their ports and current operations, in three statements whatever its size. */
+  /** A page of applications with their ports and current operations, in four statements whatever its size. */
   async list(
     principal: Principal,
     filter: ApplicationFilter,

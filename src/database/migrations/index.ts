@@ -4,6 +4,7 @@ import { Migration20261129010000ProxmoxHosts } from './20261129010000-proxmox-ho
 import { Migration20261130000000AuthHardening } from './20261130000000-auth-hardening';
 import { Migration20261130010000HostConstraints } from './20261130010000-host-constraints';
 import { Migration20261130120000Applications } from './20261130120000-applications';
+import { Migration20261130130000ApplicationListOrder } from './20261130130000-application-list-order';
 
 /** Applied in this order; a new migration is appended here. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -15,4 +16,8 @@ export const MIGRATIONS: MigrationObject[] = [
     class: Migration20261130010000HostConstraints,
   },
   { name: 'Migration20261130120000Applications', class: Migration20261130120000Applications },
+  {
+    name: 'Migration20261130130000ApplicationListOrder',
+    class: Migration20261130130000ApplicationListOrder,
+  },
 ];
