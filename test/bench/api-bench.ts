@@ -7,12 +7,16 @@
  * (auth included) in an in-process app, then loads a server started in its
  * own process with CONCURRENCY keep-alive connections, and replays those
  * statements through `pg` at the same concurrency and pool size. Prints
- * figures; asserts nothing. Drops its database and Redis keys at the end.
+ * figures, and the server's CPU time per request, which a busy machine
+ * disturbs less than req/s; asserts nothing. Drops its database and Redis
+ * keys at the end. BENCH_APPLICATIONS, BENCH_PER_PAGE, BENCH_DURATION_MS,
+ * BENCH_DB_POOL change the set-up; BENCH_SHOW_SQL prints the statements.
  */
 import 'reflect-metadata';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Redis from 'ioredis';
@@ -26,7 +30,7 @@ import { migrate } from '../../src/database/migrate';
 const APPLICATIONS = Number(process.env.BENCH_APPLICATIONS ?? 10_000);
 const OWNERS = 10;
 const CONCURRENCY = 32;
-const PER_PAGE = 50;
+const PER_PAGE = Number(process.env.BENCH_PER_PAGE ?? 50);
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5000);
 const WARMUP_MS = 1000;
 /** The database pool of the server and of the bare client alike (the server's default). */
@@ -49,6 +53,8 @@ interface Figures {
   perSecond: number;
   p50: number;
   p99: number;
+  /** CPU time of the measured process per request, when one is given. */
+  cpuPerRequest?: number;
 }
 
 function benchEnvironment(): NodeJS.ProcessEnv {
@@ -266,8 +272,17 @@ async function stopServer(child: ChildProcess): Promise<void> {
   await exited;
 }
 
+/** User plus system CPU time a process has used, in ms (Linux). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .replace(/^.*\) /, '')
+    .split(' ');
+  // utime and stime, fields 14 and 15 of stat(5), in clock ticks of 10 ms.
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 /** CONCURRENCY loops of `once` for WARMUP_MS (discarded), then DURATION_MS (measured). */
-async function load(once: () => Promise<void>): Promise<Figures> {
+async function load(once: () => Promise<void>, pid?: number): Promise<Figures> {
   const run = async (ms: number): Promise<number[]> => {
     const latencies: number[] = [];
     const end = performance.now() + ms;
@@ -284,8 +299,10 @@ async function load(once: () => Promise<void>): Promise<Figures> {
   };
   await run(WARMUP_MS);
   const started = performance.now();
+  const cpuBefore = pid === undefined ? 0 : cpuMs(pid);
   const latencies = await run(DURATION_MS);
   const elapsed = performance.now() - started;
+  const cpu = pid === undefined ? undefined : cpuMs(pid) - cpuBefore;
   latencies.sort((a, b) => a - b);
   const at = (q: number) =>
     latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
@@ -294,6 +311,7 @@ async function load(once: () => Promise<void>): Promise<Figures> {
     perSecond: (latencies.length * 1000) / elapsed,
     p50: at(0.5),
     p99: at(0.99),
+    cpuPerRequest: cpu === undefined ? undefined : cpu / latencies.length,
   };
 }
 
@@ -337,12 +355,14 @@ async function main(): Promise<void> {
     const pool = new Pool({ connectionString: env.DATABASE_URL, max: DB_POOL });
     try {
       for (const caller of callers) {
-        const api = await load(httpOnce(http, caller.token));
+        const api = await load(httpOnce(http, caller.token), started.child.pid);
         const sql = await load(sqlOnce(pool, caller.statements));
         process.stdout.write(
           `${caller.label}; ${caller.statements.length} statements per request\n`,
         );
         process.stdout.write(line('api', api));
+        // On a busy machine req/s swings; the server's CPU time per request does not.
+        process.stdout.write(`  server CPU ${api.cpuPerRequest?.toFixed(2)} ms per request\n`);
         process.stdout.write(line('bare pg', sql));
         process.stdout.write(
           `  ratio api/pg ${(api.perSecond / sql.perSecond).toFixed(2)} (target >= 0.5)\n`,
