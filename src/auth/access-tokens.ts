@@ -37,7 +37,6 @@ export class AccessTokens {
       ver: user.credentialsVersion,
     };
     return this.jwt.signAsync(claims, {
-      secret: this.config.auth.jwtSecret,
       algorithm: 'HS256',
       expiresIn: this.ttlSeconds,
     });
@@ -51,10 +50,7 @@ export class AccessTokens {
   async verify(token: string): Promise<AccessTokenSubject | null> {
     let claims: Partial<Record<keyof AccessClaims, unknown>>;
     try {
-      claims = await this.jwt.verifyAsync(token, {
-        secret: this.config.auth.jwtSecret,
-        algorithms: ['HS256'],
-      });
+      claims = await this.jwt.verifyAsync(token, { algorithms: ['HS256'] });
     } catch {
       return null;
     }
