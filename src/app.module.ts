@@ -3,6 +3,7 @@ import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import type { DestinationStream } from 'pino';
 import { ApplicationMetricsModule } from './applications/metrics/application-metrics.module';
 import { ApplicationsModule } from './applications/applications.module';
+import { DeployWorkerModule } from './applications/deploy/deploy.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { AdminBootstrap } from './bootstrap/admin-bootstrap';
@@ -49,6 +50,7 @@ export class AppModule {
         ApplicationMetricsModule,
         HealthModule,
         MaintenanceModule.register(config.runsWorker),
+        DeployWorkerModule.register(config.runsWorker),
       ],
       providers: [
         AdminBootstrap,

@@ -28,6 +28,11 @@ export interface ProxmoxSettings {
   taskPollMs: number;
 }
 
+export interface JobSettings {
+  /** Jobs of the deploy queue one worker process runs at once. */
+  deployConcurrency: number;
+}
+
 export interface HttpConfig {
   port: number;
   host: string;
@@ -52,6 +57,7 @@ export class AppConfig {
     /** Absolute path of the catalog directory. */
     readonly catalogDir: string,
     readonly proxmox: ProxmoxSettings,
+    readonly jobs: JobSettings,
   ) {}
 
   get runsApi(): boolean {
@@ -102,6 +108,7 @@ export class AppConfig {
       env.METRICS_TOKEN ?? null,
       resolve(env.CATALOG_DIR),
       { callTimeoutMs: env.PROXMOX_CALL_TIMEOUT_MS, taskPollMs: env.PROXMOX_TASK_POLL_MS },
+      { deployConcurrency: env.DEPLOY_CONCURRENCY },
     );
   }
 }

@@ -183,6 +183,13 @@ export class Environment {
   @Max(86_400)
   LOGIN_LOCKOUT_WINDOW_SECONDS = 900;
 
+  /** Deploy jobs one worker process runs at once (each mostly waits on Proxmox). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  DEPLOY_CONCURRENCY = 8;
+
   /** The catalog's YAML files; a relative path resolves against the working directory. */
   @IsString()
   @MinLength(1)

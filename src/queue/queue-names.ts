@@ -1,3 +1,4 @@
 export const QueueName = {
   Maintenance: 'maintenance',
+  Deploy: 'deploy',
 } as const;

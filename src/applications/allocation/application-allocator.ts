@@ -137,6 +137,28 @@ export class ApplicationAllocator {
   }
 
   /**
+   * A new VMID for an application whose VMID turned out to hold a guest that
+   * is not its own (created outside Proximity after the pick): picked under
+   * the host row lock as at allocation, skipping the cluster's guests.
+   */
+  async reassignVmid(applicationId: string, clusterVmids: readonly number[]): Promise<number> {
+    return this.em.fork().transactional(async (em) => {
+      const app = await em.findOneOrFail(Application, { id: applicationId });
+      const host = await em.findOneOrFail(
+        ProxmoxHost,
+        { id: app.host.id },
+        { lockMode: LockMode.PESSIMISTIC_WRITE },
+      );
+      // The conflicting VMID is still the application's own row, so it is skipped too.
+      const vmid = pickVmid(host, [...(await this.vmidsInUse(em, host)), ...clusterVmids]);
+      if (vmid === null) throw DomainError.unavailable('no free VMID is left on this host');
+      app.vmid = vmid;
+      await em.flush();
+      return vmid;
+    });
+  }
+
+  /**
    * Gives back the VMID and public ports of an application whose container is
    * gone (a deploy that finally failed); the row stays to show what happened.
    */

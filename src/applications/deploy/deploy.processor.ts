@@ -1,0 +1,212 @@
+import { EntityManager } from '@mikro-orm/postgresql';
+import { InjectQueue } from '@nestjs/bull';
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import type { Job, Queue } from 'bull';
+import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
+import { AppConfig } from '../../config/app-config';
+import { LogLevel } from '../../operations/deployment-log.entity';
+import { Operation, OperationStatus } from '../../operations/operation.entity';
+import { StepFailure, StepRunner } from '../../operations/step-runner';
+import { ProxmoxError } from '../../proxmox/gateway/proxmox-error';
+import { ProxmoxGateway } from '../../proxmox/gateway/proxmox-gateway';
+import { scrubSecrets } from '../../proxmox/shell/shell-errors';
+import { PortAllocation, PortState } from '../../ports/port-allocation.entity';
+import { QueueName } from '../../queue/queue-names';
+import { ApplicationAllocator } from '../allocation/application-allocator';
+import { Application } from '../application.entity';
+import { ApplicationStatus } from '../application-status';
+import { classifyFailure } from './deploy-errors';
+import { type BuiltPlan, DeployPlanBuilder } from './deploy-plan.builder';
+import { DEPLOY_JOB, type DeployJobData } from './deploy.queue';
+import { type DeployState, DeploySteps } from './deploy.steps';
+import { describeFailure } from './deploy-wording';
+import { applicationUrl } from './application-url';
+
+export const CLEANUP_FAILED =
+  'cleaning up after the failure failed as well; the container may remain, so its VMID and ports stay reserved';
+
+/**
+ * Runs deploy jobs: each attempt builds its plan from the rows and runs the
+ * named steps through the step runner, resuming where the last attempt
+ * stopped. The application stays `deploying` until the last attempt fails;
+ * then compensation removes what this operation created and gives its VMID
+ * and ports back, and the application shows `error` with our wording.
+ */
+@Injectable()
+export class DeployProcessor implements OnModuleInit {
+  constructor(
+    @InjectPinoLogger(DeployProcessor.name) private readonly logger: PinoLogger,
+    @InjectQueue(QueueName.Deploy) private readonly queue: Queue<DeployJobData>,
+    private readonly em: EntityManager,
+    private readonly config: AppConfig,
+    private readonly runner: StepRunner,
+    private readonly plans: DeployPlanBuilder,
+    private readonly deploySteps: DeploySteps,
+    private readonly allocator: ApplicationAllocator,
+    private readonly gateway: ProxmoxGateway,
+  ) {}
+
+  onModuleInit(): void {
+    // Registered here rather than with @Process: the concurrency comes from the configuration.
+    this.queue
+      .process(DEPLOY_JOB, this.config.jobs.deployConcurrency, (job: Job<DeployJobData>) =>
+        this.handle(job.data.operationId),
+      )
+      .catch((err: Error) => {
+        this.logger.warn({ err: { message: err.message } }, 'the deploy worker stopped');
+      });
+  }
+
+  /** One attempt. Throws only to have Bull retry it (with its jittered backoff). */
+  async handle(operationId: string): Promise<void> {
+    const op = await this.em.fork().findOne(Operation, { id: operationId });
+    // Discarded after an enqueue that timed out, or finished by an earlier run of this job.
+    if (!op || op.status === OperationStatus.Succeeded || op.status === OperationStatus.Failed) {
+      return;
+    }
+    const applicationId = op.application.id;
+    const attempt = await this.runner.beginAttempt(operationId);
+    const last = attempt >= op.maxAttempts;
+    let built: BuiltPlan;
+    try {
+      built = await this.plans.build(applicationId);
+    } catch (err) {
+      this.logger.error({ operationId, err }, 'the deploy plan could not be built');
+      const message = 'the deployment could not be prepared';
+      await this.runner.log(
+        { operationId, applicationId, secrets: [] },
+        null,
+        LogLevel.Error,
+        message,
+      );
+      await this.markFailed(applicationId, operationId, message);
+      return;
+    }
+    const log = { operationId, applicationId, secrets: built.secrets };
+    await this.runner.log(log, null, LogLevel.Info, `attempt ${attempt} of ${op.maxAttempts}`);
+    try {
+      const state = await this.runner.run<typeof built.plan, DeployState>({
+        ...log,
+        steps: this.deploySteps.steps,
+        plan: built.plan,
+        state: built.application.ipAddress ? { ipAddress: built.application.ipAddress } : {},
+        describe: describeFailure,
+        persist: (s) => this.keepAddress(applicationId, s),
+      });
+      await this.succeed(built, state, operationId);
+    } catch (err) {
+      const cause = err instanceof StepFailure ? err.error : err;
+      const message = err instanceof StepFailure ? err.message : describeFailure(err);
+      this.logRaw(operationId, attempt, cause, built.secrets);
+      const failureClass = classifyFailure(cause);
+      if (failureClass === 'vmid_conflict') await this.reassignVmid(built);
+      if (!last && failureClass !== 'permanent') {
+        await this.runner.log(log, null, LogLevel.Warn, `attempt ${attempt} failed; retrying`);
+        throw err;
+      }
+      await this.compensate(built, operationId, message);
+    }
+  }
+
+  private async succeed(built: BuiltPlan, state: DeployState, operationId: string): Promise<void> {
+    const { plan, host } = built;
+    const url = plan.ports.length > 0 ? applicationUrl(host.host, plan.ports[0].publicPort) : null;
+    await this.em.fork().transactional(async (em) => {
+      const app = await em.findOneOrFail(Application, { id: plan.applicationId });
+      app.status = ApplicationStatus.Running;
+      app.ipAddress = state.ipAddress ?? null;
+      app.url = url;
+      app.lastError = null;
+      await em.nativeUpdate(
+        PortAllocation,
+        { application: plan.applicationId },
+        { state: PortState.Forwarded },
+      );
+    });
+    await this.runner.finish(operationId, null);
+    await this.runner.log(
+      { operationId, applicationId: plan.applicationId, secrets: built.secrets },
+      null,
+      LogLevel.Info,
+      url ? `deployed; it answers at ${url}` : 'deployed',
+    );
+  }
+
+  /** After the last attempt: undo this operation's work, then give the VMID and ports back. */
+  private async compensate(built: BuiltPlan, operationId: string, message: string): Promise<void> {
+    const { plan } = built;
+    const log = { operationId, applicationId: plan.applicationId, secrets: built.secrets };
+    let cleaned = true;
+    for (const step of this.deploySteps.compensation) {
+      try {
+        await step.run(plan);
+        await this.runner.log(log, step.name, LogLevel.Info, `${step.name} done`);
+      } catch (err) {
+        cleaned = false;
+        this.logRaw(operationId, null, err, built.secrets);
+        await this.runner.log(
+          log,
+          step.name,
+          LogLevel.Error,
+          `${step.name} failed: ${describeFailure(err)}`,
+        );
+      }
+    }
+    if (cleaned) await this.allocator.release(plan.applicationId);
+    await this.markFailed(
+      plan.applicationId,
+      operationId,
+      cleaned ? message : `${message}; ${CLEANUP_FAILED}`,
+    );
+  }
+
+  private async markFailed(applicationId: string, operationId: string, message: string) {
+    const em = this.em.fork();
+    const app = await em.findOneOrFail(Application, { id: applicationId });
+    app.status = ApplicationStatus.Error;
+    app.lastError = message;
+    await em.flush();
+    await this.runner.finish(operationId, message);
+  }
+
+  private async keepAddress(applicationId: string, state: DeployState): Promise<void> {
+    if (!state.ipAddress) return;
+    await this.em
+      .fork()
+      .nativeUpdate(Application, { id: applicationId }, { ipAddress: state.ipAddress });
+  }
+
+  /** The VMID holds a guest created outside Proximity since the pick: take another one. */
+  private async reassignVmid(built: BuiltPlan): Promise<void> {
+    const guests = await this.gateway.listClusterGuests(built.plan.target.connection);
+    const vmid = await this.allocator.reassignVmid(
+      built.plan.applicationId,
+      guests.map((g) => g.vmid),
+    );
+    this.logger.warn(
+      { applicationId: built.plan.applicationId, from: built.plan.vmid, to: vmid },
+      'VMID taken by another guest; picked a new one',
+    );
+  }
+
+  /** The raw failure for operators, with the operation id; scrubbed of the plan's secrets. */
+  private logRaw(
+    operationId: string,
+    attempt: number | null,
+    error: unknown,
+    secrets: readonly string[],
+  ): void {
+    const failure =
+      error instanceof ProxmoxError
+        ? {
+            kind: error.kind,
+            status: error.status,
+            upstream: scrubSecrets(error.upstream, secrets),
+          }
+        : {
+            name: error instanceof Error ? error.name : 'unknown',
+            message: scrubSecrets(String(error), secrets),
+          };
+    this.logger.warn({ operationId, attempt, failure }, 'deploy step failed');
+  }
+}
