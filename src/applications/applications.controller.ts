@@ -1,5 +1,5 @@
-import { Controller, Get, Param, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Authenticated, OwnerScoped } from '../common/auth/access.decorators';
 import type { Actor } from '../common/auth/actor';
 import { CurrentActor, CurrentPrincipal } from '../common/auth/current-principal.decorator';
@@ -12,17 +12,22 @@ import {
   ApplicationPage,
   ApplicationsQuery,
   CredentialsDto,
+  DeployBody,
   LogPage,
   LogsQuery,
 } from './applications.dto';
 import { ApplicationsService } from './applications.service';
+import { DeployRequests } from './deploy/deploy-request.service';
 
 @ApiTags('applications')
 @Controller('api/apps')
 @Authenticated()
 @OwnerScoped()
 export class ApplicationsController {
-  constructor(private readonly applications: ApplicationsService) {}
+  constructor(
+    private readonly applications: ApplicationsService,
+    private readonly deployments: DeployRequests,
+  ) {}
 
   @Get()
   @ApiOperation({ summary: 'Applications the caller owns (admins: all)' })
@@ -34,6 +39,21 @@ export class ApplicationsController {
   ): Promise<Page<ApplicationDto>> {
     const page = await this.applications.list(principal, query, query);
     return mapPage(page, (view) => ApplicationDto.from(view.application, view.operation));
+  }
+
+  @Post()
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Deploy a catalog app: allocated at once, deployed by a job (status deploying)',
+  })
+  @ApiAcceptedResponse({ type: ApplicationDto })
+  @ApiErrors(400, 409, 502, 503)
+  async deploy(
+    @Body() body: DeployBody,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<ApplicationDto> {
+    const view = await this.deployments.deploy(body, principal);
+    return ApplicationDto.from(view.application, view.operation);
   }
 
   @Get(':id')

@@ -1,16 +1,20 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
 import {
   IsEnum,
   IsIn,
   IsInt,
+  IsObject,
   IsString,
   IsUUID,
+  Matches,
   Max,
   MaxLength,
   Min,
   MinLength,
+  ValidateNested,
 } from 'class-validator';
-import { PROTOCOLS, type Protocol } from '../catalog/catalog-app';
+import { CATALOG_ID_PATTERN, PROTOCOLS, type Protocol } from '../catalog/catalog-app';
 import { Optional } from '../common/http/optional';
 import { PageDto, PaginationQuery, QueryInt } from '../common/pagination/pagination';
 import type { Operation } from '../operations/operation.entity';
@@ -164,4 +168,75 @@ export class LogPage {
 export class CredentialsDto {
   @ApiProperty({ type: String, nullable: true, description: 'Null for an adopted container' })
   rootPassword!: string | null;
+}
+
+/** RFC 1123 label, lowercase: it becomes the container's hostname. */
+export const HOSTNAME_PATTERN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+export class DeployResourcesBody {
+  @ApiPropertyOptional({ minimum: 1 })
+  @Optional()
+  @IsInt()
+  @Min(1)
+  cores?: number;
+
+  @ApiPropertyOptional({ minimum: 1 })
+  @Optional()
+  @IsInt()
+  @Min(1)
+  memoryMb?: number;
+
+  @ApiPropertyOptional({ minimum: 1 })
+  @Optional()
+  @IsInt()
+  @Min(1)
+  diskGb?: number;
+}
+
+export class DeployBody {
+  @ApiProperty({ example: 'whoami' })
+  @IsString()
+  @Matches(CATALOG_ID_PATTERN, { message: 'catalogId must name a catalog app' })
+  catalogId!: string;
+
+  @ApiProperty({ example: 'my-app', description: 'One lowercase RFC 1123 label' })
+  @IsString()
+  @Matches(HOSTNAME_PATTERN, {
+    message: 'hostname must be 1..63 characters of a-z, 0-9 and -, not starting or ending with -',
+  })
+  hostname!: string;
+
+  @ApiPropertyOptional({ minLength: 1, maxLength: 80, description: "Default: the app's name" })
+  @Optional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(80)
+  name?: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'Default: the default host' })
+  @Optional()
+  @IsUUID()
+  hostId?: string;
+
+  @ApiPropertyOptional({ description: 'Default: the online node with the most free memory' })
+  @Optional()
+  @IsString()
+  @Matches(/^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/, { message: 'node must be a node name' })
+  node?: string;
+
+  @ApiPropertyOptional({ type: DeployResourcesBody })
+  @Optional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => DeployResourcesBody)
+  resources?: DeployResourcesBody;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'string', maxLength: 4096 },
+    description: 'Only variables the catalog app declares',
+  })
+  @Optional()
+  @IsObject()
+  environment?: Record<string, string>;
 }

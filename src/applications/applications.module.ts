@@ -1,10 +1,15 @@
 import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { Module } from '@nestjs/common';
+import { CatalogModule } from '../catalog/catalog.module';
+import { ProxmoxModule } from '../proxmox/proxmox.module';
 import { OperationsController } from '../operations/operations.controller';
 import { OperationsService } from '../operations/operations.service';
 import { PortsController } from '../ports/ports.controller';
 import { PortsService } from '../ports/ports.service';
 import { ApplicationAllocator } from './allocation/application-allocator';
+import { LiveNodes } from './allocation/live-nodes';
+import { DeployQueueModule } from './deploy/deploy.module';
+import { DeployRequests } from './deploy/deploy-request.service';
 import { Application } from './application.entity';
 import { ApplicationsController } from './applications.controller';
 import { ApplicationsService } from './applications.service';
@@ -14,9 +19,21 @@ import { ApplicationsService } from './applications.service';
  * public ports. One module, as each of them is read through its application.
  */
 @Module({
-  imports: [MikroOrmModule.forFeature([Application])],
+  imports: [
+    MikroOrmModule.forFeature([Application]),
+    DeployQueueModule,
+    ProxmoxModule,
+    CatalogModule,
+  ],
   controllers: [ApplicationsController, OperationsController, PortsController],
-  providers: [ApplicationAllocator, ApplicationsService, OperationsService, PortsService],
+  providers: [
+    ApplicationAllocator,
+    ApplicationsService,
+    OperationsService,
+    PortsService,
+    LiveNodes,
+    DeployRequests,
+  ],
   exports: [ApplicationAllocator, ApplicationsService, OperationsService],
 })
 export class ApplicationsModule {}

@@ -1,0 +1,54 @@
+import { waitFor } from './spawn-app';
+import type { TestApp } from './test-app';
+import { bearer, type Session } from './users';
+
+export interface AppBody {
+  id: string;
+  status: string;
+  vmid: number | null;
+  url: string | null;
+  ipAddress: string | null;
+  lastError: string | null;
+  hostname: string;
+  ports: { name: string; publicPort: number; containerPort: number; protocol: string }[];
+  operation: { id: string; status: string; attempts: number; maxAttempts: number } | null;
+}
+
+export interface OperationBody {
+  id: string;
+  status: string;
+  attempts: number;
+  maxAttempts: number;
+  step: string | null;
+  error: string | null;
+}
+
+/** Polls the application until it leaves `deploying`; the deadline is a test failure, not a timing. */
+export async function settled(
+  t: TestApp,
+  session: Session,
+  id: string,
+  deadlineMs = 120_000,
+): Promise<AppBody> {
+  return waitFor(
+    async () => {
+      const res = await t.http().get(`/api/apps/${id}`).set(bearer(session));
+      const body = res.body as AppBody;
+      return res.status === 200 && body.status !== 'deploying' ? body : null;
+    },
+    deadlineMs,
+    250,
+  );
+}
+
+export async function operationOf(
+  t: TestApp,
+  session: Session,
+  applicationId: string,
+): Promise<OperationBody> {
+  const res = await t
+    .http()
+    .get(`/api/operations?applicationId=${applicationId}`)
+    .set(bearer(session));
+  return (res.body as { items: OperationBody[] }).items[0];
+}
