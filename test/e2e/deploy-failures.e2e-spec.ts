@@ -31,7 +31,13 @@ describe('deploy failures', () => {
       .http()
       .post('/api/proxmox/hosts')
       .set(bearer(admin))
-      .send({ ...simulatorHostBody(sim.sim, 'pve-failures', 300_000), isDefault: true });
+      .send({
+        ...simulatorHostBody(sim.sim, 'pve-failures', 300_000),
+        // A range of its own, below the ephemeral ports: forwarded ports really listen here.
+        portMin: 31_100,
+        portMax: 31_199,
+        isDefault: true,
+      });
     expect(res.status).toBe(201);
   });
   afterAll(async () => {

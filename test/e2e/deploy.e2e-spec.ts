@@ -28,7 +28,13 @@ describe('deploying an application (default simulator timings)', () => {
       .http()
       .post('/api/proxmox/hosts')
       .set(bearer(admin))
-      .send({ ...simulatorHostBody(sim.sim, 'pve-deploy', 200_000), isDefault: true });
+      .send({
+        ...simulatorHostBody(sim.sim, 'pve-deploy', 200_000),
+        // A range of its own, below the ephemeral ports: forwarded ports really listen here.
+        portMin: 31_000,
+        portMax: 31_099,
+        isDefault: true,
+      });
     expect(res.status).toBe(201);
     hostId = (res.body as { id: string }).id;
   });
