@@ -4,6 +4,7 @@ import type { DestinationStream } from 'pino';
 import { ApplicationMetricsModule } from './applications/metrics/application-metrics.module';
 import { ApplicationsModule } from './applications/applications.module';
 import { DeployWorkerModule } from './applications/deploy/deploy.module';
+import { LifecycleWorkerModule } from './applications/lifecycle/lifecycle.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { AdminBootstrap } from './bootstrap/admin-bootstrap';
@@ -51,6 +52,7 @@ export class AppModule {
         HealthModule,
         MaintenanceModule.register(config.runsWorker),
         DeployWorkerModule.register(config.runsWorker),
+        LifecycleWorkerModule.register(config.runsWorker),
       ],
       providers: [
         AdminBootstrap,

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Authenticated, OwnerScoped } from '../common/auth/access.decorators';
 import type { Actor } from '../common/auth/actor';
@@ -7,7 +7,9 @@ import type { Principal } from '../common/auth/principal';
 import { ApiErrors } from '../common/http/api-errors.decorator';
 import { uuidParam } from '../common/http/uuid-param';
 import { mapPage, type Page } from '../common/pagination/pagination';
+import { OperationDto } from '../operations/operations.dto';
 import {
+  ActionBody,
   ApplicationDto,
   ApplicationPage,
   ApplicationsQuery,
@@ -15,9 +17,12 @@ import {
   DeployBody,
   LogPage,
   LogsQuery,
+  OperationEnvelope,
 } from './applications.dto';
 import { ApplicationsService } from './applications.service';
+import { ApplicationAction } from './application-state-machine';
 import { DeployRequests } from './deploy/deploy-request.service';
+import { LifecycleRequests } from './lifecycle/lifecycle-request.service';
 
 @ApiTags('applications')
 @Controller('api/apps')
@@ -27,6 +32,7 @@ export class ApplicationsController {
   constructor(
     private readonly applications: ApplicationsService,
     private readonly deployments: DeployRequests,
+    private readonly lifecycle: LifecycleRequests,
   ) {}
 
   @Get()
@@ -66,6 +72,35 @@ export class ApplicationsController {
   ): Promise<ApplicationDto> {
     const view = await this.applications.get(id, principal);
     return ApplicationDto.from(view.application, view.operation);
+  }
+
+  @Post(':id/actions')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Start, stop or restart; the application shows the transitional state' })
+  @ApiAcceptedResponse({ type: OperationEnvelope })
+  @ApiErrors(400, 404, 409, 503)
+  async act(
+    @Param('id', uuidParam()) id: string,
+    @Body() body: ActionBody,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<OperationEnvelope> {
+    const operation = await this.lifecycle.request(id, body.action, principal);
+    return { operation: OperationDto.from(operation) };
+  }
+
+  @Delete(':id')
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Remove: stop, destroy the container, remove its rules, release, delete the row',
+  })
+  @ApiAcceptedResponse({ type: OperationEnvelope })
+  @ApiErrors(400, 404, 409, 503)
+  async remove(
+    @Param('id', uuidParam()) id: string,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<OperationEnvelope> {
+    const operation = await this.lifecycle.request(id, ApplicationAction.Delete, principal);
+    return { operation: OperationDto.from(operation) };
   }
 
   @Get(':id/logs')

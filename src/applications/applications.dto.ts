@@ -21,6 +21,7 @@ import type { Operation } from '../operations/operation.entity';
 import { OperationDto } from '../operations/operations.dto';
 import type { Application } from './application.entity';
 import type { ApplicationSort } from './application.repository';
+import { ApplicationAction } from './application-state-machine';
 import { ApplicationStatus } from './application-status';
 
 /** How a secret variable's value reads in every response. */
@@ -239,4 +240,20 @@ export class DeployBody {
   @Optional()
   @IsObject()
   environment?: Record<string, string>;
+}
+
+export const USER_ACTIONS = [
+  ApplicationAction.Start,
+  ApplicationAction.Stop,
+  ApplicationAction.Restart,
+] as const;
+
+export class ActionBody {
+  @ApiProperty({ enum: USER_ACTIONS })
+  @IsIn(USER_ACTIONS)
+  action!: (typeof USER_ACTIONS)[number];
+}
+
+export class OperationEnvelope {
+  @ApiProperty({ type: OperationDto }) operation!: OperationDto;
 }

@@ -10,6 +10,8 @@ import { ApplicationAllocator } from './allocation/application-allocator';
 import { LiveNodes } from './allocation/live-nodes';
 import { DeployQueueModule } from './deploy/deploy.module';
 import { DeployRequests } from './deploy/deploy-request.service';
+import { LifecycleQueueModule } from './lifecycle/lifecycle.module';
+import { LifecycleRequests } from './lifecycle/lifecycle-request.service';
 import { Application } from './application.entity';
 import { ApplicationsController } from './applications.controller';
 import { ApplicationsService } from './applications.service';
@@ -22,6 +24,7 @@ import { ApplicationsService } from './applications.service';
   imports: [
     MikroOrmModule.forFeature([Application]),
     DeployQueueModule,
+    LifecycleQueueModule,
     ProxmoxModule,
     CatalogModule,
   ],
@@ -33,6 +36,7 @@ import { ApplicationsService } from './applications.service';
     PortsService,
     LiveNodes,
     DeployRequests,
+    LifecycleRequests,
   ],
   exports: [ApplicationAllocator, ApplicationsService, OperationsService],
 })

@@ -1,4 +1,5 @@
 export const QueueName = {
   Maintenance: 'maintenance',
   Deploy: 'deploy',
+  Lifecycle: 'lifecycle',
 } as const;

@@ -52,3 +52,23 @@ export async function operationOf(
     .set(bearer(session));
   return (res.body as { items: OperationBody[] }).items[0];
 }
+
+/** Polls the application until it shows one of `statuses`; 'gone' waits for its 404. */
+export async function reaches(
+  t: TestApp,
+  session: Session,
+  id: string,
+  statuses: readonly string[],
+  deadlineMs = 120_000,
+): Promise<AppBody | null> {
+  return waitFor<{ body: AppBody | null }>(
+    async () => {
+      const res = await t.http().get(`/api/apps/${id}`).set(bearer(session));
+      if (res.status === 404) return statuses.includes('gone') ? { body: null } : null;
+      const body = res.body as AppBody;
+      return res.status === 200 && statuses.includes(body.status) ? { body } : null;
+    },
+    deadlineMs,
+    250,
+  ).then((found) => found.body);
+}

@@ -1,0 +1,143 @@
+import { EntityManager } from '@mikro-orm/postgresql';
+import { InjectQueue } from '@nestjs/bull';
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import type { Job, Queue } from 'bull';
+import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
+import { AppConfig } from '../../config/app-config';
+import { LogLevel } from '../../operations/deployment-log.entity';
+import { Operation, OperationStatus, OperationType } from '../../operations/operation.entity';
+import { StepFailure, StepRunner } from '../../operations/step-runner';
+import { ProxmoxError } from '../../proxmox/gateway/proxmox-error';
+import { scrubSecrets } from '../../proxmox/shell/shell-errors';
+import { QueueName } from '../../queue/queue-names';
+import { ApplicationAllocator } from '../allocation/application-allocator';
+import { Application } from '../application.entity';
+import { ApplicationStatus } from '../application-status';
+import { classifyFailure } from '../deploy/deploy-errors';
+import { DeployPlanBuilder } from '../deploy/deploy-plan.builder';
+import type { DeployState } from '../deploy/deploy.steps';
+import { describeFailure } from '../deploy/deploy-wording';
+import { LIFECYCLE_JOB, type LifecycleJobData } from './lifecycle.queue';
+import { type LifecycleType, LifecycleSteps } from './lifecycle.steps';
+
+const OUTCOME: Record<LifecycleType, ApplicationStatus | null> = {
+  [OperationType.Start]: ApplicationStatus.Running,
+  [OperationType.Restart]: ApplicationStatus.Running,
+  [OperationType.Stop]: ApplicationStatus.Stopped,
+  // A delete that succeeds removes the row.
+  [OperationType.Delete]: null,
+};
+
+/**
+ * Runs lifecycle operations with the step runner. The application keeps its
+ * transitional status until the operation succeeds (running, stopped, or the
+ * row deleted once its container is gone) or its last attempt fails (error).
+ */
+@Injectable()
+export class LifecycleProcessor implements OnModuleInit {
+  constructor(
+    @InjectPinoLogger(LifecycleProcessor.name) private readonly logger: PinoLogger,
+    @InjectQueue(QueueName.Lifecycle) private readonly queue: Queue<LifecycleJobData>,
+    private readonly em: EntityManager,
+    private readonly config: AppConfig,
+    private readonly runner: StepRunner,
+    private readonly plans: DeployPlanBuilder,
+    private readonly steps: LifecycleSteps,
+    private readonly allocator: ApplicationAllocator,
+  ) {}
+
+  onModuleInit(): void {
+    this.queue
+      .process(LIFECYCLE_JOB, this.config.jobs.deployConcurrency, (job: Job<LifecycleJobData>) =>
+        this.handle(job.data.operationId),
+      )
+      .catch((err: Error) => {
+        this.logger.warn({ err: { message: err.message } }, 'the lifecycle worker stopped');
+      });
+  }
+
+  async handle(operationId: string): Promise<void> {
+    const op = await this.em.fork().findOne(Operation, { id: operationId });
+    if (!op || op.status === OperationStatus.Succeeded || op.status === OperationStatus.Failed) {
+      return;
+    }
+    const type = op.type as LifecycleType;
+    const applicationId = op.application.id;
+    const attempt = await this.runner.beginAttempt(operationId);
+    const app = await this.em.fork().findOneOrFail(Application, { id: applicationId });
+    // A delete of an application whose container is gone (a deploy that failed): nothing to
+    // do on Proxmox.
+    if (type === OperationType.Delete && app.vmid === null) {
+      await this.allocator.discard(applicationId);
+      return;
+    }
+    const built = await this.plans.build(applicationId);
+    const log = { operationId, applicationId, secrets: built.secrets };
+    await this.runner.log(
+      log,
+      null,
+      LogLevel.Info,
+      `${type}: attempt ${attempt} of ${op.maxAttempts}`,
+    );
+    try {
+      const state = await this.runner.run<typeof built.plan, DeployState>({
+        ...log,
+        steps: this.steps.of(type),
+        plan: built.plan,
+        state: app.ipAddress ? { ipAddress: app.ipAddress } : {},
+        describe: describeFailure,
+      });
+      await this.succeed(type, applicationId, operationId, state);
+    } catch (err) {
+      const cause = err instanceof StepFailure ? err.error : err;
+      const message = err instanceof StepFailure ? err.message : describeFailure(err);
+      this.logRaw(operationId, attempt, cause, built.secrets);
+      if (attempt < op.maxAttempts && classifyFailure(cause) === 'retryable') {
+        await this.runner.log(log, null, LogLevel.Warn, `attempt ${attempt} failed; retrying`);
+        throw err;
+      }
+      const em = this.em.fork();
+      const failed = await em.findOneOrFail(Application, { id: applicationId });
+      failed.status = ApplicationStatus.Error;
+      failed.lastError = message;
+      await em.flush();
+      await this.runner.finish(operationId, message);
+    }
+  }
+
+  private async succeed(
+    type: LifecycleType,
+    applicationId: string,
+    operationId: string,
+    state: DeployState,
+  ): Promise<void> {
+    const outcome = OUTCOME[type];
+    if (outcome === null) {
+      // The container and its rules are gone: the VMID, ports and row go with it.
+      await this.allocator.discard(applicationId);
+      return;
+    }
+    const em = this.em.fork();
+    const app = await em.findOneOrFail(Application, { id: applicationId });
+    app.status = outcome;
+    app.lastError = null;
+    if (state.ipAddress) app.ipAddress = state.ipAddress;
+    await em.flush();
+    await this.runner.finish(operationId, null);
+  }
+
+  private logRaw(operationId: string, attempt: number, error: unknown, secrets: string[]): void {
+    const failure =
+      error instanceof ProxmoxError
+        ? {
+            kind: error.kind,
+            status: error.status,
+            upstream: scrubSecrets(error.upstream, secrets),
+          }
+        : {
+            name: error instanceof Error ? error.name : 'unknown',
+            message: scrubSecrets(String(error), secrets),
+          };
+    this.logger.warn({ operationId, attempt, failure }, 'lifecycle step failed');
+  }
+}

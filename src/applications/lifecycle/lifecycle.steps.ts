@@ -1,0 +1,57 @@
+import { Injectable } from '@nestjs/common';
+import type { NamedStep } from '../../operations/step-runner';
+import { OperationType } from '../../operations/operation.entity';
+import { ContainerSteps } from '../deploy/container.steps';
+import { type DeployPlan, type DeployState, DeploySteps } from '../deploy/deploy.steps';
+
+export type LifecycleStep = NamedStep<DeployPlan, DeployState>;
+
+export type LifecycleType =
+  OperationType.Start | OperationType.Stop | OperationType.Restart | OperationType.Delete;
+
+/**
+ * The steps of each lifecycle operation, made of the deploy job's own
+ * (idempotent) steps: a start brings the services back, checks them as after
+ * a deploy and re-points the forwarding at the address the container has now.
+ */
+@Injectable()
+export class LifecycleSteps {
+  private readonly plans: Record<LifecycleType, readonly LifecycleStep[]>;
+
+  constructor(deploy: DeploySteps, container: ContainerSteps) {
+    const named = new Map<string, LifecycleStep>(deploy.steps.map((s) => [s.name, s]));
+    for (const undo of deploy.compensation) {
+      named.set(undo.name, {
+        name: undo.name,
+        run: async (plan, state) => {
+          await undo.run(plan);
+          return state;
+        },
+      });
+    }
+    named.set('stop_container', {
+      name: 'stop_container',
+      run: async (plan, state) => {
+        await container.stopContainer(plan);
+        return state;
+      },
+    });
+    const pick = (...names: string[]): LifecycleStep[] =>
+      names.map((name) => {
+        const step = named.get(name);
+        if (!step) throw new Error(`no step named ${name}`);
+        return step;
+      });
+    const start = ['start_container', 'wait_for_address', 'verify', 'forward_ports'];
+    this.plans = {
+      [OperationType.Start]: pick(...start),
+      [OperationType.Stop]: pick('stop_container'),
+      [OperationType.Restart]: pick('stop_container', ...start),
+      [OperationType.Delete]: pick('stop_container', 'remove_forwarding', 'destroy_container'),
+    };
+  }
+
+  of(type: LifecycleType): readonly LifecycleStep[] {
+    return this.plans[type];
+  }
+}
