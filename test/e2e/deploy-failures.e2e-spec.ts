@@ -142,6 +142,11 @@ describe('deploy failures', () => {
     const state = await sim.state();
     expect(state.containers.filter((c) => c.hostname === app.hostname)).toHaveLength(1);
     expect((await fetch(done.url!)).status).toBe(200);
+    // The second attempt resumed at the step that failed: the container was created once.
+    const logs = await t.http().get(`/api/apps/${app.id}/logs?limit=500`).set(bearer(user));
+    const messages = (logs.body as { items: { message: string }[] }).items.map((l) => l.message);
+    expect(messages.filter((m) => m === 'create_container done')).toHaveLength(1);
+    expect(messages.filter((m) => m === 'start_container done')).toHaveLength(1);
   });
 
   it('a VMID taken by another guest after the pick is replaced by a free one', async () => {
