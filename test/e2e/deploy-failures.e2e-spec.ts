@@ -1,7 +1,7 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import type { FaultRuleInput } from '../pve-simulator/faults/fault-rules';
 import { SimulatorFixture } from '../pve-simulator/testing/simulator-fixture';
-import { type AppBody, operationOf, settled } from '../support/deployments';
+import { type AppBody, operationOf, reaches, settled } from '../support/deployments';
 import { expectError } from '../support/expectations';
 import { simulatorHostBody } from '../support/hosts';
 import { startApp, startFreshApp, type TestApp } from '../support/test-app';
@@ -168,6 +168,30 @@ describe('deploy failures', () => {
     ]);
   });
 
+  it('a stop that keeps failing ends in error after maxAttempts, the container untouched', async () => {
+    const app = await settled(t, user, (await deploy()).id);
+    expect(app.status).toBe('running');
+    await inject([
+      { method: 'POST', path: '/status/(shutdown|stop)$', status: 500, message: UPSTREAM_TEXT },
+    ]);
+    const res = await t.http().post(`/api/apps/${app.id}/actions`).set(bearer(user)).send({
+      action: 'stop',
+    });
+    expect(res.status).toBe(202);
+    const done = await reaches(t, user, app.id, ['error']);
+    expect(done!.lastError).toEqual(expect.any(String));
+    expect(done!.lastError).not.toContain(UPSTREAM_TEXT);
+    const ops = await t
+      .http()
+      .get(`/api/operations?applicationId=${app.id}&status=failed`)
+      .set(bearer(user));
+    expect((ops.body as { items: unknown[] }).items).toEqual([
+      expect.objectContaining({ type: 'stop', attempts: 3, step: 'stop_container' }),
+    ]);
+    const state = await sim.state();
+    expect(state.containers.find((c) => c.vmid === app.vmid)?.status).toBe('running');
+  });
+
   it('answers 503 with nothing allocated when Redis is unreachable', async () => {
     const cut = await startApp({ ...t.env, REDIS_URL: 'redis://127.0.0.1:1' });
     try {
@@ -183,6 +207,18 @@ describe('deploy failures', () => {
         'select p.id from port_allocation p left join application a on a.id = p.application_id where a.id is null',
       );
       expect(ports).toEqual([]);
+      // A lifecycle action is undone the same way: no operation, the status as it was.
+      const running = await settled(t, user, (await deploy()).id);
+      expectError(
+        await cut
+          .http()
+          .post(`/api/apps/${running.id}/actions`)
+          .set(bearer(user))
+          .send({ action: 'stop' }),
+        503,
+      );
+      const after = await t.http().get(`/api/apps/${running.id}`).set(bearer(user));
+      expect(after.body).toMatchObject({ status: 'running', operation: null });
     } finally {
       await cut.close();
     }
