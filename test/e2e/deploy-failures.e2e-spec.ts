@@ -130,6 +130,11 @@ describe('deploy failures', () => {
       const messages = (logs.body as { items: { message: string }[] }).items.map((l) => l.message);
       expect(messages.filter((m) => m.startsWith(`${step} failed`))).toHaveLength(3);
       expect(JSON.stringify(logs.body)).not.toContain(UPSTREAM_TEXT);
+      if (rule.method && (rule.message ?? rule.failTask)) {
+        // Proxmox's own text reaches the server log, with the operation id, and nowhere else.
+        const raw = t.logs.entries().filter((e) => e.operationId === op.id && e.failure);
+        expect(JSON.stringify(raw)).toContain(UPSTREAM_TEXT);
+      }
     },
   );
 

@@ -1,5 +1,5 @@
 import { ProxmoxError } from '../../proxmox/gateway/proxmox-error';
-import { NodeShellError, NodeShellErrorKind } from '../../proxmox/shell/shell-errors';
+import { NodeShellError, NodeShellErrorKind, scrubSecrets } from '../../proxmox/shell/shell-errors';
 import { ForwardingConflictError } from '../../ports/forwarding-rules';
 import { DeployStepError } from './deploy-errors';
 
@@ -29,4 +29,19 @@ export function describeFailure(error: unknown): string {
   if (error instanceof ProxmoxError) return error.message;
   if (error instanceof NodeShellError) return SHELL_WORDING[error.kind];
   return 'an unexpected error occurred';
+}
+
+/** The raw failure for the server log only (with the operation id), scrubbed of the run's secrets. */
+export function rawFailure(error: unknown, secrets: readonly string[]): Record<string, unknown> {
+  if (error instanceof ProxmoxError) {
+    return {
+      kind: error.kind,
+      status: error.status,
+      upstream: scrubSecrets(error.upstream, secrets),
+    };
+  }
+  return {
+    name: error instanceof Error ? error.name : 'unknown',
+    message: scrubSecrets(String(error), secrets),
+  };
 }

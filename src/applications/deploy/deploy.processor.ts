@@ -7,9 +7,7 @@ import { AppConfig } from '../../config/app-config';
 import { LogLevel } from '../../operations/deployment-log.entity';
 import { Operation, OperationStatus } from '../../operations/operation.entity';
 import { StepFailure, StepRunner } from '../../operations/step-runner';
-import { ProxmoxError } from '../../proxmox/gateway/proxmox-error';
 import { ProxmoxGateway } from '../../proxmox/gateway/proxmox-gateway';
-import { scrubSecrets } from '../../proxmox/shell/shell-errors';
 import { PortAllocation, PortState } from '../../ports/port-allocation.entity';
 import { QueueName } from '../../queue/queue-names';
 import { ApplicationAllocator } from '../allocation/application-allocator';
@@ -19,7 +17,7 @@ import { classifyFailure } from './deploy-errors';
 import { type BuiltPlan, DeployPlanBuilder } from './deploy-plan.builder';
 import { DEPLOY_JOB, type DeployJobData } from './deploy.queue';
 import { type DeployState, DeploySteps } from './deploy.steps';
-import { describeFailure } from './deploy-wording';
+import { describeFailure, rawFailure } from './deploy-wording';
 import { applicationUrl } from './application-url';
 
 export const CLEANUP_FAILED =
@@ -189,24 +187,15 @@ export class DeployProcessor implements OnModuleInit {
     );
   }
 
-  /** The raw failure for operators, with the operation id; scrubbed of the plan's secrets. */
   private logRaw(
     operationId: string,
     attempt: number | null,
     error: unknown,
     secrets: readonly string[],
   ): void {
-    const failure =
-      error instanceof ProxmoxError
-        ? {
-            kind: error.kind,
-            status: error.status,
-            upstream: scrubSecrets(error.upstream, secrets),
-          }
-        : {
-            name: error instanceof Error ? error.name : 'unknown',
-            message: scrubSecrets(String(error), secrets),
-          };
-    this.logger.warn({ operationId, attempt, failure }, 'deploy step failed');
+    this.logger.warn(
+      { operationId, attempt, failure: rawFailure(error, secrets) },
+      'deploy step failed',
+    );
   }
 }

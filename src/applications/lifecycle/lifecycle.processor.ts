@@ -7,8 +7,6 @@ import { AppConfig } from '../../config/app-config';
 import { LogLevel } from '../../operations/deployment-log.entity';
 import { Operation, OperationStatus, OperationType } from '../../operations/operation.entity';
 import { StepFailure, StepRunner } from '../../operations/step-runner';
-import { ProxmoxError } from '../../proxmox/gateway/proxmox-error';
-import { scrubSecrets } from '../../proxmox/shell/shell-errors';
 import { QueueName } from '../../queue/queue-names';
 import { ApplicationAllocator } from '../allocation/application-allocator';
 import { Application } from '../application.entity';
@@ -16,7 +14,7 @@ import { ApplicationStatus } from '../application-status';
 import { classifyFailure } from '../deploy/deploy-errors';
 import { DeployPlanBuilder } from '../deploy/deploy-plan.builder';
 import type { DeployState } from '../deploy/deploy.steps';
-import { describeFailure } from '../deploy/deploy-wording';
+import { describeFailure, rawFailure } from '../deploy/deploy-wording';
 import { LIFECYCLE_JOB, type LifecycleJobData } from './lifecycle.queue';
 import { type LifecycleType, LifecycleSteps } from './lifecycle.steps';
 
@@ -127,17 +125,9 @@ export class LifecycleProcessor implements OnModuleInit {
   }
 
   private logRaw(operationId: string, attempt: number, error: unknown, secrets: string[]): void {
-    const failure =
-      error instanceof ProxmoxError
-        ? {
-            kind: error.kind,
-            status: error.status,
-            upstream: scrubSecrets(error.upstream, secrets),
-          }
-        : {
-            name: error instanceof Error ? error.name : 'unknown',
-            message: scrubSecrets(String(error), secrets),
-          };
-    this.logger.warn({ operationId, attempt, failure }, 'lifecycle step failed');
+    this.logger.warn(
+      { operationId, attempt, failure: rawFailure(error, secrets) },
+      'lifecycle step failed',
+    );
   }
 }
