@@ -173,6 +173,22 @@ describe('deploy failures', () => {
     ]);
   });
 
+  it('a VMID that conflicts on every attempt ends in error with the new VMID and ports released', async () => {
+    await inject([
+      {
+        method: 'POST',
+        path: '/nodes/[^/]+/lxc$',
+        status: 400,
+        message: 'unable to create CT - CT already exists on node',
+      },
+    ]);
+    const app = await deploy();
+    const done = await settled(t, user, app.id);
+    expect(done.status).toBe('error');
+    expect(await operationOf(t, user, app.id)).toMatchObject({ status: 'failed', attempts: 3 });
+    await expectNothingLeft(app);
+  });
+
   it('a stop that keeps failing ends in error after maxAttempts, the container untouched', async () => {
     const app = await settled(t, user, (await deploy()).id);
     expect(app.status).toBe('running');

@@ -97,12 +97,14 @@ export class DeployProcessor implements OnModuleInit {
       const message = err instanceof StepFailure ? err.message : describeFailure(err);
       this.logRaw(operationId, attempt, cause, built.secrets);
       const failureClass = classifyFailure(cause);
-      if (failureClass === 'vmid_conflict') await this.reassignVmid(built);
+      // The guest on the old VMID is not ours: what follows (a retry or compensation) uses the new one.
+      const vmid = failureClass === 'vmid_conflict' ? await this.reassignVmid(built) : null;
       if (!last && failureClass !== 'permanent') {
         await this.runner.log(log, null, LogLevel.Warn, `attempt ${attempt} failed; retrying`);
         throw err;
       }
-      await this.compensate(built, operationId, message);
+      const plan = vmid === null ? built.plan : { ...built.plan, vmid };
+      await this.compensate({ ...built, plan }, operationId, message);
     }
   }
 
@@ -175,7 +177,7 @@ export class DeployProcessor implements OnModuleInit {
   }
 
   /** The VMID holds a guest created outside Proximity since the pick: take another one. */
-  private async reassignVmid(built: BuiltPlan): Promise<void> {
+  private async reassignVmid(built: BuiltPlan): Promise<number> {
     const guests = await this.gateway.listClusterGuests(built.plan.target.connection);
     const vmid = await this.allocator.reassignVmid(
       built.plan.applicationId,
@@ -185,6 +187,7 @@ export class DeployProcessor implements OnModuleInit {
       { applicationId: built.plan.applicationId, from: built.plan.vmid, to: vmid },
       'VMID taken by another guest; picked a new one',
     );
+    return vmid;
   }
 
   private logRaw(
