@@ -65,6 +65,8 @@ export function readyInfo(running: RunningSimulator): ReadyInfo {
 /** Starts a simulated Proxmox VE cluster (HTTPS API + SSH) in this process. */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
   const resolved = resolveOptions(options);
+  const publicHost =
+    resolved.host === '0.0.0.0' ? '127.0.0.1' : resolved.host === '::' ? '::1' : resolved.host;
   const tls = await createTlsIdentity(resolved.nodes[0]);
   const hostKey = createSshHostKey();
 
@@ -74,6 +76,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     seed: resolved.seed,
     latency: resolved.latency,
     forwardHost: resolved.host,
+    nodeAddresses: resolved.nodeAddresses,
     onChange: () => stateFile?.schedule(),
   });
   if (resolved.stateFile) {
@@ -95,7 +98,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   );
   const router = new Router();
   registerAccessRoutes(router, auth);
-  registerClusterRoutes(router, sim, tls.fingerprint256);
+  registerClusterRoutes(router, sim, {
+    tlsFingerprint: tls.fingerprint256,
+    nodeAddress: (node) => resolved.nodeAddresses[node] ?? publicHost,
+  });
   registerLxcRoutes(router, sim);
   registerLxcStatusRoutes(router, sim);
   registerSnapshotRoutes(router, sim);
@@ -134,8 +140,6 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     throw error;
   }
 
-  const publicHost =
-    resolved.host === '0.0.0.0' ? '127.0.0.1' : resolved.host === '::' ? '::1' : resolved.host;
   const hostPart = publicHost.includes(':') ? `[${publicHost}]` : publicHost;
   let stopping: Promise<void> | null = null;
   return {

@@ -1,4 +1,5 @@
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
+import { isIP } from 'node:net';
 import { DEFAULT_LATENCY, Latency, latencyValueError } from './util/latency';
 
 /** What `startSimulator` accepts; every field is optional. */
@@ -11,6 +12,12 @@ export interface SimulatorOptions {
   host?: string;
   /** Cluster node names; default pve1, pve2. The SSH endpoint is the first node. */
   nodes?: string[];
+  /**
+   * A node's address (its `ip` in `/cluster/status`, where its forwarded ports
+   * listen); a node not named here has the listen address. A loopback address
+   * such as 127.0.0.2 tells nodes apart on one machine.
+   */
+  nodeAddresses?: Record<string, string>;
   /** Seed of every random choice (fault probabilities, MACs, pids, ports); random when absent. */
   seed?: number;
   /** Keeps the cluster across restarts: loaded at start, saved after changes and at stop. */
@@ -37,6 +44,8 @@ export interface ResolvedOptions {
   sshPort: number;
   host: string;
   nodes: string[];
+  /** Only the nodes given an address of their own. */
+  nodeAddresses: Record<string, string>;
   seed: number;
   stateFile: string | null;
   latency: Latency;
@@ -70,6 +79,11 @@ export function resolveOptions(options: SimulatorOptions): ResolvedOptions {
   for (const node of nodes)
     if (!NODE_NAME.test(node)) throw new Error(`invalid node name '${node}'`);
   if (new Set(nodes).size !== nodes.length) throw new Error('node names must be unique');
+  const nodeAddresses = { ...options.nodeAddresses };
+  for (const [node, address] of Object.entries(nodeAddresses)) {
+    if (!nodes.includes(node)) throw new Error(`node address given for unknown node '${node}'`);
+    if (isIP(address) === 0) throw new Error(`invalid address '${address}' for node '${node}'`);
+  }
   const username = options.username ?? 'root@pam';
   if (!/^[^\s:@!]+@[A-Za-z][A-Za-z0-9.\-_]+$/.test(username))
     throw new Error(`invalid username '${username}' (expected user@realm)`);
@@ -99,6 +113,7 @@ export function resolveOptions(options: SimulatorOptions): ResolvedOptions {
     sshPort: port(options.sshPort, 'sshPort'),
     host: options.host ?? '127.0.0.1',
     nodes: [...nodes],
+    nodeAddresses,
     seed: options.seed ?? randomInt(0, 2 ** 31),
     stateFile: options.stateFile ?? null,
     latency,

@@ -20,6 +20,8 @@ export interface SimulationOptions {
   latency: Latency;
   /** Where forwarding rules listen (the simulator's own address). */
   forwardHost: string;
+  /** Nodes that have an address of their own (else they have `forwardHost`). */
+  nodeAddresses?: Readonly<Record<string, string>>;
   /** Called after every state change (persistence). */
   onChange?: () => void;
 }
@@ -76,7 +78,7 @@ export class Simulation {
       this.configLocks,
       () => this.changed(),
     );
-    this.reachability = new Reachability(options.forwardHost);
+    this.reachability = new Reachability();
     this.pvestatd = new Pvestatd(this.cluster, () => this.latency.statsIntervalMs);
     this.vzdumpLocks = new VzdumpLocks(this.taskScheduler);
   }
@@ -88,6 +90,11 @@ export class Simulation {
   changed(): void {
     this.cluster.touch();
     this.options.onChange?.();
+  }
+
+  /** Where a node's forwarded ports listen. */
+  nodeListenAddress(node: string): string {
+    return this.options.nodeAddresses?.[node] ?? this.options.forwardHost;
   }
 
   /** Reconciles responders and forwarders with the cluster; returns bind failures by `address:port`. */
@@ -117,6 +124,7 @@ export class Simulation {
       for (const forward of node.nft.forwards()) {
         if (forward.protocol === 'tcp')
           forwards.push({
+            listenAddress: this.nodeListenAddress(node.name),
             publicPort: forward.publicPort,
             targetAddress: forward.targetAddress,
             targetPort: forward.targetPort,

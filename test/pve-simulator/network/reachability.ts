@@ -9,8 +9,10 @@ export interface ResponderSpec {
   onRequest(line: string): void;
 }
 
-/** A forwarding rule made real: 127.0.0.1:<publicPort> piped to the target. */
+/** A forwarding rule made real: <node address>:<publicPort> piped to the target. */
 export interface ForwardSpec {
+  /** The address of the node whose ruleset holds the rule. */
+  listenAddress: string;
   publicPort: number;
   targetAddress: string;
   targetPort: number;
@@ -56,7 +58,7 @@ function closeServer(server: HttpServer | TcpServer): Promise<void> {
 
 /**
  * The sockets that make simulated services really answer: responders on
- * 127.77.x.y and forwarders on the simulator's host. `apply` reconciles them
+ * 127.77.x.y and forwarders on the address of the node holding the rule. `apply` reconciles them
  * with the desired set; calls are serialised so binds never race.
  */
 export class Reachability {
@@ -65,8 +67,6 @@ export class Reachability {
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
   private readonly reportedForwardFailures = new Set<string>();
-
-  constructor(private readonly forwardHost: string) {}
 
   /** Returns the responders that could not bind, keyed `address:port`, with the reason. */
   apply(responders: ResponderSpec[], forwards: ForwardSpec[]): Promise<Map<string, string>> {
@@ -128,7 +128,7 @@ export class Reachability {
     for (const forward of forwards) {
       const target = `${forward.targetAddress}:${forward.targetPort}`;
       if (!this.responders.has(target)) continue;
-      const key = `${this.forwardHost}:${forward.publicPort}`;
+      const key = `${forward.listenAddress}:${forward.publicPort}`;
       if (!wantedForwards.has(key)) wantedForwards.set(key, forward);
     }
     for (const [key, open] of [...this.forwarders]) {
@@ -160,7 +160,7 @@ export class Reachability {
         client.pipe(upstream).pipe(client);
       });
       try {
-        await listen(open.server, forward.publicPort, this.forwardHost);
+        await listen(open.server, forward.publicPort, forward.listenAddress);
         this.forwarders.set(key, open);
         this.reportedForwardFailures.delete(key);
       } catch (error) {

@@ -112,10 +112,49 @@ function clusterResources(sim: Simulation, type: string): unknown[] {
   return items;
 }
 
+/** What the cluster routes know of the nodes beyond the simulation. */
+export interface NodeIdentity {
+  tlsFingerprint: string;
+  /** The address a node's name resolves to (its `ip` in /cluster/status). */
+  nodeAddress(node: string): string;
+}
+
+/**
+ * `/cluster/status` as pve-cluster answers it: a `cluster` entry first when
+ * there is more than one node (a stand-alone node has none), then one entry
+ * per node with its corosync id, the address its name resolves to, and
+ * `local` set on the node that answers (the API endpoint, the first node).
+ */
+function clusterStatus(sim: Simulation, identity: NodeIdentity): Record<string, unknown>[] {
+  const names = [...sim.cluster.nodes.keys()];
+  const nodes = names.map((name, index) => ({
+    id: `node/${name}`,
+    type: 'node',
+    name,
+    nodeid: index + 1,
+    ip: identity.nodeAddress(name),
+    local: index === 0 ? 1 : 0,
+    online: 1,
+    level: '',
+  }));
+  if (names.length === 1) return [{ ...nodes[0], nodeid: 0 }];
+  return [
+    {
+      id: 'cluster',
+      type: 'cluster',
+      name: 'pve-sim',
+      nodes: names.length,
+      quorate: 1,
+      version: names.length,
+    },
+    ...nodes,
+  ];
+}
+
 export function registerClusterRoutes(
   router: Router,
   sim: Simulation,
-  tlsFingerprint: string,
+  identity: NodeIdentity,
 ): void {
   router.add('GET', '/', () =>
     ['version', 'cluster', 'nodes', 'storage', 'access', 'pools'].map((subdir) => ({ subdir })),
@@ -126,7 +165,7 @@ export function registerClusterRoutes(
   router.add('GET', '/nodes', () =>
     [...sim.cluster.nodes.keys()].map((node) => ({
       ...nodeRow(sim, node),
-      ssl_fingerprint: tlsFingerprint,
+      ssl_fingerprint: identity.tlsFingerprint,
     })),
   );
 
@@ -199,6 +238,8 @@ export function registerClusterRoutes(
       },
     };
   });
+
+  router.add('GET', '/cluster/status', () => clusterStatus(sim, identity));
 
   router.add('GET', '/cluster/nextid', (req) => {
     const vmid = req.params.str('vmid');

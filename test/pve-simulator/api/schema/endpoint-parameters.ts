@@ -330,6 +330,7 @@ export const SERVED_ENDPOINTS = [
   'GET /nodes/{node}',
   'GET /nodes/{node}/status',
   'GET /cluster/resources',
+  'GET /cluster/status',
   'GET /cluster/nextid',
   'GET /nodes/{node}/lxc',
   'POST /nodes/{node}/lxc',
@@ -400,6 +401,7 @@ export const ENDPOINT_PARAMETERS: Readonly<Record<ServedEndpoint, EndpointSchema
   'GET /nodes/{node}/status': endpoint({ node: NODE }, onNode),
 
   'GET /cluster/resources': endpoint({ type: enumOf(['vm', 'storage', 'node', 'sdn']) }),
+  'GET /cluster/status': endpoint({}),
   'GET /cluster/nextid': endpoint({ vmid: vmidParam() }),
 
   'GET /nodes/{node}/lxc': endpoint({ node: NODE }, onNodePrivileged),
