@@ -7,6 +7,7 @@ import { QueueName } from '../../queue/queue-names';
 import { ApplicationAllocator } from '../allocation/application-allocator';
 import { DeployPlanBuilder } from './deploy-plan.builder';
 import { DeployProcessor } from './deploy.processor';
+import { NodeAddress } from './node-address';
 import { DeployQueue } from './deploy.queue';
 import { DEPLOY_STEP_PROVIDERS } from './deploy-steps.providers';
 
@@ -31,6 +32,7 @@ export class DeployWorkerModule {
             StepRunner,
             DeployPlanBuilder,
             ApplicationAllocator,
+            NodeAddress,
             DeployProcessor,
           ]
         : [],

@@ -19,6 +19,7 @@ import { DEPLOY_JOB, type DeployJobData } from './deploy.queue';
 import { type DeployState, DeploySteps } from './deploy.steps';
 import { describeFailure, rawFailure } from './deploy-wording';
 import { applicationUrl } from './application-url';
+import { NodeAddress } from './node-address';
 
 export const CLEANUP_FAILED =
   'cleaning up after the failure failed as well; the container may remain, so its VMID and ports stay reserved';
@@ -42,6 +43,7 @@ export class DeployProcessor implements OnModuleInit {
     private readonly deploySteps: DeploySteps,
     private readonly allocator: ApplicationAllocator,
     private readonly gateway: ProxmoxGateway,
+    private readonly nodeAddress: NodeAddress,
   ) {}
 
   onModuleInit(): void {
@@ -109,8 +111,11 @@ export class DeployProcessor implements OnModuleInit {
   }
 
   private async succeed(built: BuiltPlan, state: DeployState, operationId: string): Promise<void> {
-    const { plan, host } = built;
-    const url = plan.ports.length > 0 ? applicationUrl(host.host, plan.ports[0].publicPort) : null;
+    const { plan } = built;
+    const url =
+      plan.ports.length > 0
+        ? applicationUrl(await this.nodeAddress.of(built), plan.ports[0].publicPort)
+        : null;
     await this.em.fork().transactional(async (em) => {
       const app = await em.findOneOrFail(Application, { id: plan.applicationId });
       app.status = ApplicationStatus.Running;

@@ -5,6 +5,7 @@ import { Migration20261130000000AuthHardening } from './20261130000000-auth-hard
 import { Migration20261130010000HostConstraints } from './20261130010000-host-constraints';
 import { Migration20261130120000Applications } from './20261130120000-applications';
 import { Migration20261130130000ApplicationListOrder } from './20261130130000-application-list-order';
+import { Migration20261130140000NodeAddress } from './20261130140000-node-address';
 
 /** Applied in this order; a new migration is appended here. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -20,4 +21,5 @@ export const MIGRATIONS: MigrationObject[] = [
     name: 'Migration20261130130000ApplicationListOrder',
     class: Migration20261130130000ApplicationListOrder,
   },
+  { name: 'Migration20261130140000NodeAddress', class: Migration20261130140000NodeAddress },
 ];

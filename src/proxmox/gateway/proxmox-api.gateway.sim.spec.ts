@@ -75,7 +75,7 @@ describe('ProxmoxApiGateway against the simulator', () => {
   const wait = { deadlineMs: 10_000, pollMs: 10 };
 
   beforeAll(async () => {
-    fixture = await SimulatorFixture.start();
+    fixture = await SimulatorFixture.start({ nodeAddresses: { pve2: '127.0.0.2' } });
   });
   afterAll(async () => {
     await Promise.all(dispatchers.map((d) => d.destroy()));
@@ -97,6 +97,15 @@ describe('ProxmoxApiGateway against the simulator', () => {
       expect(nodes[0]).toMatchObject({ online: true, cpus: expect.any(Number) });
       expect(nodes[0].memoryFree).toBeLessThanOrEqual(nodes[0].memoryTotal);
     }
+  });
+
+  it("reads each node's address from the cluster status", async () => {
+    expect(await gateway.nodeAddresses(connection())).toEqual(
+      new Map([
+        ['pve1', '127.0.0.1'],
+        ['pve2', '127.0.0.2'],
+      ]),
+    );
   });
 
   it('retries a read once after a dropped connection', async () => {

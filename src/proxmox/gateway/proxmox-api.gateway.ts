@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { isIP } from 'node:net';
 import proxmoxApi, { type Proxmox } from 'proxmox-api';
 import type { ProxmoxConnection } from './proxmox-connection';
 import { isNodeName } from '../node-name';
@@ -73,6 +74,20 @@ export class ProxmoxApiGateway extends ProxmoxGateway {
         memoryFree: Math.max(0, Number(n.maxmem ?? 0) - Number(n.mem ?? 0)),
         diskFree: Math.max(0, Number(n.maxdisk ?? 0) - Number(n.disk ?? 0)),
       }));
+    });
+  }
+
+  async nodeAddresses(connection: ProxmoxConnection): Promise<Map<string, string>> {
+    return this.with(connection, async (api) => {
+      const entries = await api.cluster.status.$get();
+      const addresses = new Map<string, string>();
+      for (const entry of entries) {
+        // An address that is not an IP literal would end up in URLs we hand out.
+        if (entry.type === 'node' && typeof entry.ip === 'string' && isIP(entry.ip) !== 0) {
+          addresses.set(String(entry.name), entry.ip);
+        }
+      }
+      return addresses;
     });
   }
 

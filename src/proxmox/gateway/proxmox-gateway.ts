@@ -86,6 +86,12 @@ export abstract class ProxmoxGateway {
   abstract listNodes(connection: ProxmoxConnection): Promise<ClusterNode[]>;
 
   /**
+   * The address each node's name resolves to in the cluster (`ip` of
+   * `/cluster/status`), by node name; a node Proxmox gives no address is absent.
+   */
+  abstract nodeAddresses(connection: ProxmoxConnection): Promise<Map<string, string>>;
+
+  /**
    * Resolves when the task ends OK; throws TaskFailed (with the log tail and
    * the exit status's reason) or Timeout. Polls the node named in the UPID:
    * only that node knows the task.

@@ -131,8 +131,13 @@ export class HostsService {
   async sync(id: string, actor: Actor): Promise<number> {
     const host = await this.get(id);
     let reported;
+    let addresses: Map<string, string>;
     try {
-      reported = await this.gateway.listNodes(this.connectionFor(host));
+      const connection = this.connectionFor(host);
+      [reported, addresses] = await Promise.all([
+        this.gateway.listNodes(connection),
+        this.gateway.nodeAddresses(connection),
+      ]);
     } catch (err) {
       // A credential that cannot be decrypted is our problem to report (409), not the upstream's.
       if (err instanceof DomainError) throw err;
@@ -154,6 +159,7 @@ export class HostsService {
           known.find((k) => k.name === reported.name) ??
           em.create(ProxmoxNode, { host, name: reported.name });
         node.status = reported.online ? NodeStatus.Online : NodeStatus.Offline;
+        node.address = addresses.get(reported.name) ?? null;
         node.cpus = reported.cpus;
         node.memoryTotal = reported.memoryTotal;
         node.memoryFree = reported.memoryFree;

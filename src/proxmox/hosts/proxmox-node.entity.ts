@@ -21,7 +21,8 @@ export enum NodeStatus {
 @Entity({ tableName: 'proxmox_node' })
 @Unique({ properties: ['host', 'name'] })
 export class ProxmoxNode {
-  [OptionalProps]?: 'status' | 'cpus' | 'memoryTotal' | 'memoryFree' | 'diskFree' | 'syncedAt';
+  [OptionalProps]?:
+    'status' | 'address' | 'cpus' | 'memoryTotal' | 'memoryFree' | 'diskFree' | 'syncedAt';
 
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
@@ -34,6 +35,10 @@ export class ProxmoxNode {
 
   @Enum({ items: () => NodeStatus, nativeEnumName: 'node_status' })
   status: NodeStatus = NodeStatus.Unknown;
+
+  /** What the node's name resolves to in the cluster: applications on it answer there. */
+  @Property({ type: 'string', length: 45, nullable: true })
+  address: string | null = null;
 
   @Property({ type: 'integer' })
   cpus: number = 0;
