@@ -10,8 +10,11 @@ import { loadConfig } from '../src/config/load-config';
 import { UnknownEncryptionKeyError } from '../src/crypto/encryption-keys.check';
 import { migrate } from '../src/database/migrate';
 
-const STATE_DIR = join(__dirname, '..', '.proximity');
+// PROXIMITY_DEMO_DIR lets a test run the demo without touching the checkout's own state.
+const STATE_DIR = process.env.PROXIMITY_DEMO_DIR ?? join(__dirname, '..', '.proximity');
 const ENV_FILE = join(STATE_DIR, 'demo.env');
+/** The simulated cluster, kept so that the demo app survives a restart as the database does. */
+const CLUSTER_FILE = join(STATE_DIR, 'demo-cluster.json');
 
 /** Secrets generated once per checkout, kept in a git-ignored file so restarts keep working. */
 function demoSecrets(): Record<string, string> {
@@ -46,17 +49,30 @@ async function preferredPort(port: number): Promise<number> {
 }
 
 const DEMO_HOST = 'demo-pve';
+const DEMO_APP = { catalogId: 'whoami', hostname: 'demo-whoami' };
+/** A bound on a hang only: a deployment on the simulator takes seconds. */
+const DEPLOY_DEADLINE_MS = 5 * 60_000;
 
-/**
- * Registers (or refreshes: its credentials change at every start) the
- * simulator as a Proxmox host through the public API, then syncs its nodes.
- */
-async function registerDemoHost(
+interface ApiAnswer {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+type Call = (method: string, path: string, body?: unknown) => Promise<ApiAnswer>;
+
+interface DemoApp {
+  id: string;
+  status: string;
+  url: string | null;
+  lastError: string | null;
+}
+
+/** Calls the public API as the demo admin; null when the admin cannot sign in. */
+async function adminApi(
   base: string,
   admin: { username: string; password: string },
-  simulator: RunningSimulator,
-): Promise<string> {
-  const call = async (method: string, path: string, token?: string, body?: unknown) => {
+): Promise<Call | null> {
+  const request = async (method: string, path: string, token?: string, body?: unknown) => {
     const res = await fetch(`${base}${path}`, {
       method,
       headers: {
@@ -70,9 +86,20 @@ async function registerDemoHost(
       body: (await res.json().catch(() => null)) as Record<string, unknown>,
     };
   };
-  const login = await call('POST', '/api/auth/login', undefined, admin);
-  if (login.status !== 200) return 'not registered (the demo admin password was changed)';
+  const login = await request('POST', '/api/auth/login', undefined, admin);
+  if (login.status !== 200) return null;
   const token = String(login.body.accessToken);
+  return (method, path, body) => request(method, path, token, body);
+}
+
+/**
+ * Registers (or refreshes: its ports and credentials change at every start)
+ * the simulator as a Proxmox host through the public API, then syncs its nodes.
+ */
+async function registerDemoHost(
+  call: Call,
+  simulator: RunningSimulator,
+): Promise<{ registered: boolean; message: string }> {
   const host = {
     host: '127.0.0.1',
     port: simulator.port,
@@ -84,21 +111,96 @@ async function registerDemoHost(
     sshPassword: simulator.sshPassword,
     sshHostKeyFingerprint: simulator.sshHostKeyFingerprint,
   };
-  const list = await call('GET', '/api/proxmox/hosts?perPage=100', token);
+  const list = await call('GET', '/api/proxmox/hosts?perPage=100');
   const existing = (list.body.items as { id: string; name: string }[]).find(
     (h) => h.name === DEMO_HOST,
   );
   const saved = existing
-    ? await call('PATCH', `/api/proxmox/hosts/${existing.id}`, token, host)
-    : await call('POST', '/api/proxmox/hosts', token, {
+    ? await call('PATCH', `/api/proxmox/hosts/${existing.id}`, host)
+    : await call('POST', '/api/proxmox/hosts', {
         ...host,
+        ...demoPortPool(),
         name: DEMO_HOST,
         isDefault: true,
       });
   if (saved.status >= 300)
-    return `not registered (${JSON.stringify(saved.body.details ?? saved.body.message)})`;
-  const sync = await call('POST', `/api/proxmox/hosts/${String(saved.body.id)}/sync`, token);
-  return `registered as host '${DEMO_HOST}' with ${String(sync.body.nodes)} nodes`;
+    return {
+      registered: false,
+      message: `not registered (${JSON.stringify(saved.body.details ?? saved.body.message)})`,
+    };
+  const sync = await call('POST', `/api/proxmox/hosts/${String(saved.body.id)}/sync`);
+  return {
+    registered: true,
+    message: `registered as host '${DEMO_HOST}' with ${String(sync.body.nodes)} nodes`,
+  };
+}
+
+/** PROXIMITY_DEMO_PORTS=min-max narrows the demo host's public port pool (tests run side by side). */
+function demoPortPool(): { portMin?: number; portMax?: number } {
+  const match = /^(\d+)-(\d+)$/.exec(process.env.PROXIMITY_DEMO_PORTS ?? '');
+  return match ? { portMin: Number(match[1]), portMax: Number(match[2]) } : {};
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    return (await fetch(url, { signal: AbortSignal.timeout(5_000) })).ok;
+  } catch {
+    return false;
+  }
+}
+
+/** Polls the application until `done` holds; null when it is gone. */
+async function waitForApp(
+  call: Call,
+  id: string,
+  done: (app: DemoApp) => boolean,
+): Promise<DemoApp | null> {
+  const deadline = Date.now() + DEPLOY_DEADLINE_MS;
+  for (;;) {
+    const res = await call('GET', `/api/apps/${id}`);
+    if (res.status === 404) return null;
+    const app = res.body as unknown as DemoApp;
+    if (res.status === 200 && done(app)) return app;
+    if (Date.now() > deadline) throw new Error(`the demo app did not settle (${app.status})`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+/** Every transitional status ends in one of these. */
+const settledStatus = (app: DemoApp) => ['running', 'stopped', 'error'].includes(app.status);
+
+/**
+ * Makes sure the demo app runs and answers: kept when it does (its container
+ * is in the saved cluster), started when stopped, otherwise removed and
+ * deployed again (e.g. after the cluster file was deleted). Returns its URL,
+ * or why there is none.
+ */
+async function ensureDemoApp(call: Call): Promise<{ url: string | null; message: string }> {
+  const search = await call('GET', `/api/apps?search=${DEMO_APP.hostname}&perPage=100`);
+  const items = (search.body.items ?? []) as (DemoApp & { hostname: string })[];
+  const mine = items.filter((a) => a.hostname === DEMO_APP.hostname);
+  // A failed earlier one may remain beside the live one, its hostname released.
+  let app: DemoApp | null = mine.find((a) => a.status !== 'error') ?? mine[0] ?? null;
+  if (app) app = await waitForApp(call, app.id, settledStatus);
+  if (app?.status === 'stopped') {
+    await call('POST', `/api/apps/${app.id}/actions`, { action: 'start' });
+    app = await waitForApp(call, app.id, (a) => a.status !== 'stopped' && settledStatus(a));
+  }
+  if (app?.status === 'running' && app.url && (await answers(app.url)))
+    return { url: app.url, message: 'running' };
+  if (app) {
+    await call('DELETE', `/api/apps/${app.id}`);
+    // Gone, or left in error (e.g. its container vanished with the cluster file): either way
+    // the hostname is free again.
+    await waitForApp(call, app.id, (a) => a.status === 'error');
+  }
+  const deploy = await call('POST', '/api/apps', DEMO_APP);
+  if (deploy.status !== 202)
+    return { url: null, message: `not deployed (${String(deploy.body.message)})` };
+  const deployed = await waitForApp(call, String(deploy.body.id), settledStatus);
+  if (deployed?.status === 'running' && deployed.url)
+    return { url: deployed.url, message: 'deployed' };
+  return { url: null, message: `deployment failed (${deployed?.lastError ?? 'gone'})` };
 }
 
 /** What to do when the env file no longer matches the database it was made for. */
@@ -131,15 +233,26 @@ async function main(): Promise<void> {
   const simulator = await startSimulator({
     port: await preferredPort(8006),
     sshPort: await preferredPort(2222),
+    stateFile: CLUSTER_FILE,
   });
   await app.listen(config.http.port, config.http.host);
+  // Before the demo app's deployment: a Ctrl-C during it still saves the cluster.
+  const stop = async (): Promise<void> => {
+    await app.close();
+    await simulator.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
 
   const base = `http://127.0.0.1:${config.http.port}`;
-  const registration = await registerDemoHost(
-    base,
-    { username: secrets.PROXIMITY_ADMIN_USERNAME, password: secrets.PROXIMITY_ADMIN_PASSWORD },
-    simulator,
-  );
+  const call = await adminApi(base, {
+    username: secrets.PROXIMITY_ADMIN_USERNAME,
+    password: secrets.PROXIMITY_ADMIN_PASSWORD,
+  });
+  const registration = call
+    ? await registerDemoHost(call, simulator)
+    : { registered: false, message: 'not registered (the demo admin password was changed)' };
   process.stdout.write(
     [
       '',
@@ -148,23 +261,25 @@ async function main(): Promise<void> {
       `  API docs:   ${base}/api/docs`,
       `  Admin:      ${secrets.PROXIMITY_ADMIN_USERNAME} / ${secrets.PROXIMITY_ADMIN_PASSWORD}`,
       `              (kept in ${ENV_FILE}; the account is created on first start)`,
-      `Demo Proxmox VE (simulator), ${registration}:`,
+      `Demo Proxmox VE (simulator), ${registration.message}:`,
       `  API:        ${simulator.api}  TLS fingerprint ${simulator.tlsFingerprint}`,
       `  API token:  ${simulator.tokenId} = ${simulator.tokenSecret}`,
       `  SSH:        ${simulator.sshUser}@${simulator.ssh}  host key ${simulator.sshHostKeyFingerprint}`,
       `  SSH login:  password ${simulator.sshPassword}`,
-      'Press Ctrl-C to stop.',
+      `  Cluster:    kept in ${CLUSTER_FILE}`,
       '',
     ].join('\n'),
   );
-
-  const stop = async (): Promise<void> => {
-    await app.close();
-    await simulator.stop();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
+  if (call && registration.registered) {
+    process.stdout.write(`Demo app '${DEMO_APP.hostname}' (catalog '${DEMO_APP.catalogId}')...\n`);
+    const demo = await ensureDemoApp(call);
+    process.stdout.write(
+      demo.url
+        ? `  Demo app:   ${demo.url}  (${demo.message})\n`
+        : `  Demo app:   ${demo.message}\n`,
+    );
+  }
+  process.stdout.write('Press Ctrl-C to stop.\n');
 }
 
 main().catch((err: unknown) => {
