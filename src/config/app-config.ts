@@ -31,6 +31,9 @@ export interface ProxmoxSettings {
 export interface JobSettings {
   /** Jobs of the deploy queue one worker process runs at once. */
   deployConcurrency: number;
+  /** Bull's job lock; a dead worker's jobs run again after it expires and a stalled check. */
+  lockMs: number;
+  stalledCheckMs: number;
 }
 
 export interface HttpConfig {
@@ -108,7 +111,11 @@ export class AppConfig {
       env.METRICS_TOKEN ?? null,
       resolve(env.CATALOG_DIR),
       { callTimeoutMs: env.PROXMOX_CALL_TIMEOUT_MS, taskPollMs: env.PROXMOX_TASK_POLL_MS },
-      { deployConcurrency: env.DEPLOY_CONCURRENCY },
+      {
+        deployConcurrency: env.DEPLOY_CONCURRENCY,
+        lockMs: env.JOB_LOCK_MS,
+        stalledCheckMs: env.JOB_STALLED_CHECK_MS,
+      },
     );
   }
 }

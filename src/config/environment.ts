@@ -190,6 +190,24 @@ export class Environment {
   @Max(64)
   DEPLOY_CONCURRENCY = 8;
 
+  /**
+   * How long a job's lock lives without renewal (renewed every half of it).
+   * A worker that dies leaves its jobs locked this long; then another
+   * worker's stalled check runs them again.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  @Max(600_000)
+  JOB_LOCK_MS = 30_000;
+
+  /** How often workers look for jobs whose lock expired (their worker died). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(500)
+  @Max(600_000)
+  JOB_STALLED_CHECK_MS = 30_000;
+
   /** The catalog's YAML files; a relative path resolves against the working directory. */
   @IsString()
   @MinLength(1)

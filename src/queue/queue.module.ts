@@ -17,6 +17,10 @@ export const DEFAULT_ATTEMPTS = 3;
         url: config.redis.url,
         prefix: `${config.redis.prefix}:bull`,
         settings: {
+          // A job of a worker that died runs again on another within about
+          // lockDuration + 2 × stalledInterval (Bull marks it, then moves it).
+          lockDuration: config.jobs.lockMs,
+          stalledInterval: config.jobs.stalledCheckMs,
           backoffStrategies: { jittered: (attemptsMade: number) => jitteredBackoff(attemptsMade) },
         },
         defaultJobOptions: {

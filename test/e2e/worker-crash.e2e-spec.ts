@@ -1,0 +1,88 @@
+import { SimulatorFixture } from '../pve-simulator/testing/simulator-fixture';
+import { type AppBody, operationOf, settled } from '../support/deployments';
+import { simulatorHostBody } from '../support/hosts';
+import { spawnEntry, waitFor, type Spawned } from '../support/spawn-app';
+import { resetState, startApp, testEnvironment, type TestApp } from '../support/test-app';
+import { bearer, createUser, loginAdmin, type Session } from '../support/users';
+
+const VARIANT = 'crash';
+
+/**
+ * A worker process killed (SIGKILL) in the middle of a deployment: once its
+ * job lock expires, the stalled-job check hands the job to the next worker,
+ * which resumes at the recorded step: the deployment completes with one
+ * container. Short job locks here; production keeps Bull's 30 s.
+ */
+describe('a worker killed in the middle of a deployment', () => {
+  const env = testEnvironment(
+    { LOG_LEVEL: 'warn', JOB_LOCK_MS: '4000', JOB_STALLED_CHECK_MS: '1000' },
+    VARIANT,
+  );
+  let api: TestApp;
+  let sim: SimulatorFixture;
+  let user: Session;
+
+  beforeAll(async () => {
+    await resetState(env, VARIANT);
+    api = await startApp({ ...env, PROXIMITY_ROLE: 'api' });
+    sim = await SimulatorFixture.start({ latency: { taskMs: 10, dhcpLeaseMs: 100 } });
+    const admin = await loginAdmin(api);
+    user = await createUser(api, admin);
+    const res = await api
+      .http()
+      .post('/api/proxmox/hosts')
+      .set(bearer(admin))
+      .send({
+        ...simulatorHostBody(sim.sim, 'pve-crash', 700_000),
+        // A range of its own, below the ephemeral ports: forwarded ports really listen here.
+        portMin: 31_800,
+        portMax: 31_849,
+        isDefault: true,
+      });
+    expect(res.status).toBe(201);
+  });
+  afterAll(async () => {
+    await api?.close();
+    await sim?.close();
+  });
+
+  const worker = (): Spawned =>
+    spawnEntry('src/main.ts', { ...env, PROXIMITY_ROLE: 'worker', PORT: '0' });
+
+  it('resumes on the next worker at the step it was in: running, one container', async () => {
+    // The Docker install hangs the first time: the worker is killed while it waits.
+    const fault = await sim.control('POST', '/_sim/faults', {
+      rules: [{ sshCommand: 'apt-get', delayMs: 120_000, times: 1 }],
+    });
+    expect(fault.status).toBe(201);
+    const first = worker();
+    const res = await api
+      .http()
+      .post('/api/apps')
+      .set(bearer(user))
+      .send({ catalogId: 'whoami', hostname: 'survivor' });
+    expect(res.status).toBe(202);
+    const app = res.body as AppBody;
+    await waitFor(
+      async () => (await operationOf(api, user, app.id)).step === 'install_docker',
+      90_000,
+      200,
+    );
+    first.child.kill('SIGKILL');
+    await first.exited;
+
+    const second = worker();
+    const done = await settled(api, user, app.id, 120_000);
+    expect(done.status).toBe('running');
+    expect(await operationOf(api, user, app.id)).toMatchObject({ status: 'succeeded' });
+    const containers = (await sim.state()).containers.filter((c) => c.hostname === 'survivor');
+    expect(containers).toHaveLength(1);
+    expect(containers[0].vmid).toBe(done.vmid);
+    expect((await fetch(done.url!)).status).toBe(200);
+    const logs = await api.http().get(`/api/apps/${app.id}/logs?limit=500`).set(bearer(user));
+    const messages = (logs.body as { items: { message: string }[] }).items.map((l) => l.message);
+    expect(messages.filter((m) => m === 'create_container done')).toHaveLength(1);
+    second.child.kill('SIGTERM');
+    await second.exited;
+  }, 300_000);
+});
