@@ -5,6 +5,7 @@ import { StepRunner } from '../../operations/step-runner';
 import { ProxmoxModule } from '../../proxmox/proxmox.module';
 import { QueueName } from '../../queue/queue-names';
 import { ApplicationAllocator } from '../allocation/application-allocator';
+import { DeployCompensation } from './deploy-compensation';
 import { DeployPlanBuilder } from './deploy-plan.builder';
 import { DeployProcessor } from './deploy.processor';
 import { NodeAddress } from './node-address';
@@ -33,6 +34,7 @@ export class DeployWorkerModule {
             DeployPlanBuilder,
             ApplicationAllocator,
             NodeAddress,
+            DeployCompensation,
             DeployProcessor,
           ]
         : [],

@@ -20,9 +20,7 @@ import { type DeployState, DeploySteps } from './deploy.steps';
 import { describeFailure, rawFailure } from './deploy-wording';
 import { applicationUrl } from './application-url';
 import { NodeAddress } from './node-address';
-
-export const CLEANUP_FAILED =
-  'cleaning up after the failure failed as well; the container may remain, so its VMID and ports stay reserved';
+import { DeployCompensation } from './deploy-compensation';
 
 /**
  * Runs deploy jobs: each attempt builds its plan from the rows and runs the
@@ -41,6 +39,7 @@ export class DeployProcessor implements OnModuleInit {
     private readonly runner: StepRunner,
     private readonly plans: DeployPlanBuilder,
     private readonly deploySteps: DeploySteps,
+    private readonly compensation: DeployCompensation,
     private readonly allocator: ApplicationAllocator,
     private readonly gateway: ProxmoxGateway,
     private readonly nodeAddress: NodeAddress,
@@ -79,7 +78,7 @@ export class DeployProcessor implements OnModuleInit {
         LogLevel.Error,
         message,
       );
-      await this.markFailed(applicationId, operationId, message);
+      await this.compensation.markFailed(applicationId, operationId, message);
       return;
     }
     const log = { operationId, applicationId, secrets: built.secrets };
@@ -106,7 +105,7 @@ export class DeployProcessor implements OnModuleInit {
         throw err;
       }
       const plan = vmid === null ? built.plan : { ...built.plan, vmid };
-      await this.compensate({ ...built, plan }, operationId, message);
+      await this.compensation.compensate({ ...built, plan }, operationId, message);
     }
   }
 
@@ -135,43 +134,6 @@ export class DeployProcessor implements OnModuleInit {
       LogLevel.Info,
       url ? `deployed; it answers at ${url}` : 'deployed',
     );
-  }
-
-  /** After the last attempt: undo this operation's work, then give the VMID and ports back. */
-  private async compensate(built: BuiltPlan, operationId: string, message: string): Promise<void> {
-    const { plan } = built;
-    const log = { operationId, applicationId: plan.applicationId, secrets: built.secrets };
-    let cleaned = true;
-    for (const step of this.deploySteps.compensation) {
-      try {
-        await step.run(plan);
-        await this.runner.log(log, step.name, LogLevel.Info, `${step.name} done`);
-      } catch (err) {
-        cleaned = false;
-        this.logRaw(operationId, null, err, built.secrets);
-        await this.runner.log(
-          log,
-          step.name,
-          LogLevel.Error,
-          `${step.name} failed: ${describeFailure(err)}`,
-        );
-      }
-    }
-    if (cleaned) await this.allocator.release(plan.applicationId);
-    await this.markFailed(
-      plan.applicationId,
-      operationId,
-      cleaned ? message : `${message}; ${CLEANUP_FAILED}`,
-    );
-  }
-
-  private async markFailed(applicationId: string, operationId: string, message: string) {
-    const em = this.em.fork();
-    const app = await em.findOneOrFail(Application, { id: applicationId });
-    app.status = ApplicationStatus.Error;
-    app.lastError = message;
-    await em.flush();
-    await this.runner.finish(operationId, message);
   }
 
   private async keepAddress(applicationId: string, state: DeployState): Promise<void> {
