@@ -34,6 +34,9 @@ export interface JobSettings {
   /** Bull's job lock; a dead worker's jobs run again after it expires and a stalled check. */
   lockMs: number;
   stalledCheckMs: number;
+  /** How long an operation may stay queued or running before the reconciler ends it. */
+  deployDeadlineMs: number;
+  actionDeadlineMs: number;
 }
 
 export interface HttpConfig {
@@ -115,6 +118,8 @@ export class AppConfig {
         deployConcurrency: env.DEPLOY_CONCURRENCY,
         lockMs: env.JOB_LOCK_MS,
         stalledCheckMs: env.JOB_STALLED_CHECK_MS,
+        deployDeadlineMs: env.DEPLOY_DEADLINE_SECONDS * 1000,
+        actionDeadlineMs: env.ACTION_DEADLINE_SECONDS * 1000,
       },
     );
   }

@@ -208,6 +208,20 @@ export class Environment {
   @Max(600_000)
   JOB_STALLED_CHECK_MS = 30_000;
 
+  /** A deployment still queued or running this long after its request is ended by the reconciler. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(60)
+  @Max(86_400)
+  DEPLOY_DEADLINE_SECONDS = 3600;
+
+  /** The same for start, stop, restart and delete. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(60)
+  @Max(86_400)
+  ACTION_DEADLINE_SECONDS = 900;
+
   /** The catalog's YAML files; a relative path resolves against the working directory. */
   @IsString()
   @MinLength(1)

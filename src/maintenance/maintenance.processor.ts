@@ -1,12 +1,13 @@
 import { CreateRequestContext, MikroORM } from '@mikro-orm/core';
 import { Process, Processor } from '@nestjs/bull';
-import {} from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { ApiTokensService } from '../auth/api-tokens.service';
 import { QueueName } from '../queue/queue-names';
 import { SessionsService } from '../sessions/sessions.service';
+import { OperationReconciler, type ReconcileResult } from './operation-reconciler';
 
 export const PRUNE_CREDENTIALS_JOB = 'prune-expired-credentials';
+export const RECONCILE_OPERATIONS_JOB = 'reconcile-operations';
 // Kept a day past expiry so a late "token expired" answer can still be explained from the rows.
 const GRACE_MS = 86_400_000;
 
@@ -18,6 +19,7 @@ export class MaintenanceProcessor {
     readonly orm: MikroORM,
     private readonly sessions: SessionsService,
     private readonly apiTokens: ApiTokensService,
+    private readonly reconciler: OperationReconciler,
   ) {}
 
   @Process(PRUNE_CREDENTIALS_JOB)
@@ -28,5 +30,11 @@ export class MaintenanceProcessor {
     const apiTokens = await this.apiTokens.pruneExpired(before);
     this.logger.info({ refreshTokens, apiTokens }, 'pruned expired credentials');
     return { refreshTokens, apiTokens };
+  }
+
+  @Process(RECONCILE_OPERATIONS_JOB)
+  @CreateRequestContext()
+  async reconcileOperations(): Promise<ReconcileResult> {
+    return this.reconciler.reconcile();
   }
 }

@@ -3,9 +3,10 @@ import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import type { Queue } from 'bull';
 import { QueueName } from '../queue/queue-names';
-import { PRUNE_CREDENTIALS_JOB } from './maintenance.processor';
+import { PRUNE_CREDENTIALS_JOB, RECONCILE_OPERATIONS_JOB } from './maintenance.processor';
 
 const HOURLY = '17 * * * *';
+const EVERY_MINUTE = '* * * * *';
 
 /** Registers the repeatable maintenance jobs; Bull de-duplicates them across workers. */
 @Injectable()
@@ -18,10 +19,14 @@ export class MaintenanceScheduler implements OnApplicationBootstrap {
   onApplicationBootstrap(): void {
     // Not awaited: with Redis down, Bull holds the command until it reconnects,
     // and the process must still start (and report itself not ready).
-    this.queue
-      .add(PRUNE_CREDENTIALS_JOB, {}, { repeat: { cron: HOURLY }, jobId: PRUNE_CREDENTIALS_JOB })
-      .catch((err: Error) => {
+    // A repeatable job is one job per tick, whatever the number of workers.
+    for (const [name, cron] of [
+      [PRUNE_CREDENTIALS_JOB, HOURLY],
+      [RECONCILE_OPERATIONS_JOB, EVERY_MINUTE],
+    ]) {
+      this.queue.add(name, {}, { repeat: { cron }, jobId: name }).catch((err: Error) => {
         this.logger.warn({ err: { message: err.message } }, 'could not schedule maintenance');
       });
+    }
   }
 }
