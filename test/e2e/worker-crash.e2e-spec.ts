@@ -1,3 +1,9 @@
+import { EntityManager } from '@mikro-orm/postgresql';
+import { getQueueToken } from '@nestjs/bull';
+import type { Queue } from 'bull';
+import { RECONCILE_OPERATIONS_JOB } from '../../src/maintenance/maintenance.processor';
+import { DEPLOY_ABANDONED } from '../../src/maintenance/operation-reconciler';
+import { QueueName } from '../../src/queue/queue-names';
 import { SimulatorFixture } from '../pve-simulator/testing/simulator-fixture';
 import { type AppBody, operationOf, settled } from '../support/deployments';
 import { simulatorHostBody } from '../support/hosts';
@@ -41,11 +47,16 @@ describe('a worker killed in the middle of a deployment', () => {
       });
     expect(res.status).toBe(201);
   });
+  afterEach(async () => {
+    await sim.control('DELETE', '/_sim/faults');
+  });
   afterAll(async () => {
     await api?.close();
     await sim?.close();
   });
 
+  const sql = () => api.app.get(EntityManager).getConnection();
+  const queue = (name: string) => api.app.get<Queue>(getQueueToken(name));
   const worker = (): Spawned =>
     spawnEntry('src/main.ts', { ...env, PROXIMITY_ROLE: 'worker', PORT: '0' });
 
@@ -84,5 +95,62 @@ describe('a worker killed in the middle of a deployment', () => {
     expect(messages.filter((m) => m === 'create_container done')).toHaveLength(1);
     second.child.kill('SIGTERM');
     await second.exited;
+  }, 300_000);
+
+  it('a job whose workers die twice fails in Bull; the reconciler then leaves nothing behind', async () => {
+    const fault = await sim.control('POST', '/_sim/faults', {
+      rules: [{ sshCommand: 'apt-get', delayMs: 120_000, times: 2 }],
+    });
+    expect(fault.status).toBe(201);
+    const res = await api
+      .http()
+      .post('/api/apps')
+      .set(bearer(user))
+      .send({ catalogId: 'whoami', hostname: 'twice-killed' });
+    expect(res.status).toBe(202);
+    const app = res.body as AppBody;
+    for (const attempt of [1, 2]) {
+      const doomed = worker();
+      await waitFor(
+        async () => {
+          const op = await operationOf(api, user, app.id);
+          return op.attempts === attempt && op.step === 'install_docker';
+        },
+        90_000,
+        200,
+      );
+      doomed.child.kill('SIGKILL');
+      await doomed.exited;
+    }
+    const survivor = worker();
+    // Bull's stalled check, run by the survivor, fails the job: it stalled more than once.
+    const job = await waitFor(
+      async () => {
+        const found = await queue(QueueName.Deploy).getJob(app.operation!.id);
+        return found && (await found.getState()) === 'failed' ? found : null;
+      },
+      90_000,
+      200,
+    );
+    expect(job.failedReason).toContain('stalled');
+    expect((await api.http().get(`/api/apps/${app.id}`).set(bearer(user))).body).toMatchObject({
+      status: 'deploying',
+    });
+
+    await sql().execute(
+      `update operation set created_at = now() - interval '2 hours' where id = ?`,
+      [app.operation!.id],
+    );
+    await (await queue(QueueName.Maintenance).add(RECONCILE_OPERATIONS_JOB, {})).finished();
+    const done = await settled(api, user, app.id);
+    expect(done).toMatchObject({ status: 'error', lastError: DEPLOY_ABANDONED, vmid: null });
+    const state = await sim.state();
+    expect(state.containers.filter((c) => c.hostname === 'twice-killed')).toEqual([]);
+    expect(state.forwards.filter((f) => f.comment?.includes(app.id))).toEqual([]);
+    expect(
+      await sql().execute('select port from port_allocation where application_id = ?', [app.id]),
+    ).toEqual([]);
+    survivor.child.kill('SIGTERM');
+    await survivor.exited;
   }, 300_000);
 });
