@@ -57,6 +57,15 @@ describe('a worker killed in the middle of a deployment', () => {
 
   const sql = () => api.app.get(EntityManager).getConnection();
   const queue = (name: string) => api.app.get<Queue>(getQueueToken(name));
+  /** On a missed deadline, the failure shows what the worker printed (it may not have started). */
+  const watching = async <T>(run: Spawned, wait: Promise<T>): Promise<T> => {
+    try {
+      return await wait;
+    } catch (err) {
+      const output = `${run.stdout()}${run.stderr()}`.slice(-4000);
+      throw new Error(`${(err as Error).message}; the worker printed:\n${output}`);
+    }
+  };
   const worker = (): Spawned =>
     spawnEntry('src/main.ts', { ...env, PROXIMITY_ROLE: 'worker', PORT: '0' });
 
@@ -74,16 +83,19 @@ describe('a worker killed in the middle of a deployment', () => {
       .send({ catalogId: 'whoami', hostname: 'survivor' });
     expect(res.status).toBe(202);
     const app = res.body as AppBody;
-    await waitFor(
-      async () => (await operationOf(api, user, app.id)).step === 'install_docker',
-      90_000,
-      200,
+    await watching(
+      first,
+      waitFor(
+        async () => (await operationOf(api, user, app.id)).step === 'install_docker',
+        90_000,
+        200,
+      ),
     );
     first.child.kill('SIGKILL');
     await first.exited;
 
     const second = worker();
-    const done = await settled(api, user, app.id, 120_000);
+    const done = await watching(second, settled(api, user, app.id, 120_000));
     expect(done.status).toBe('running');
     expect(await operationOf(api, user, app.id)).toMatchObject({ status: 'succeeded' });
     const containers = (await sim.state()).containers.filter((c) => c.hostname === 'survivor');
@@ -111,26 +123,32 @@ describe('a worker killed in the middle of a deployment', () => {
     const app = res.body as AppBody;
     for (const attempt of [1, 2]) {
       const doomed = worker();
-      await waitFor(
-        async () => {
-          const op = await operationOf(api, user, app.id);
-          return op.attempts === attempt && op.step === 'install_docker';
-        },
-        90_000,
-        200,
+      await watching(
+        doomed,
+        waitFor(
+          async () => {
+            const op = await operationOf(api, user, app.id);
+            return op.attempts === attempt && op.step === 'install_docker';
+          },
+          90_000,
+          200,
+        ),
       );
       doomed.child.kill('SIGKILL');
       await doomed.exited;
     }
     const survivor = worker();
     // Bull's stalled check, run by the survivor, fails the job: it stalled more than once.
-    const job = await waitFor(
-      async () => {
-        const found = await queue(QueueName.Deploy).getJob(app.operation!.id);
-        return found && (await found.getState()) === 'failed' ? found : null;
-      },
-      90_000,
-      200,
+    const job = await watching(
+      survivor,
+      waitFor(
+        async () => {
+          const found = await queue(QueueName.Deploy).getJob(app.operation!.id);
+          return found && (await found.getState()) === 'failed' ? found : null;
+        },
+        90_000,
+        200,
+      ),
     );
     expect(job.failedReason).toContain('stalled');
     expect((await api.http().get(`/api/apps/${app.id}`).set(bearer(user))).body).toMatchObject({
