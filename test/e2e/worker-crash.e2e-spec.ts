@@ -41,8 +41,8 @@ describe('a worker killed in the middle of a deployment', () => {
       .send({
         ...simulatorHostBody(sim.sim, 'pve-crash', 700_000),
         // A range of its own, below the ephemeral ports: forwarded ports really listen here.
-        portMin: 31_800,
-        portMax: 31_849,
+        portMin: 31_950,
+        portMax: 31_999,
         isDefault: true,
       });
     expect(res.status).toBe(201);
