@@ -6,7 +6,7 @@ import { CurrentActor, CurrentPrincipal } from '../common/auth/current-principal
 import type { Principal } from '../common/auth/principal';
 import { ApiErrors } from '../common/http/api-errors.decorator';
 import { uuidParam } from '../common/http/uuid-param';
-import { mapPage, type Page } from '../common/pagination/pagination';
+import type { Page } from '../common/pagination/pagination';
 import { OperationDto } from '../operations/operations.dto';
 import {
   ActionBody,
@@ -19,6 +19,7 @@ import {
   LogsQuery,
   OperationEnvelope,
 } from './applications.dto';
+import { ApplicationListReader } from './application-list.reader';
 import { ApplicationsService } from './applications.service';
 import { ApplicationAction } from './application-state-machine';
 import { DeployRequests } from './deploy/deploy-request.service';
@@ -31,6 +32,7 @@ import { LifecycleRequests } from './lifecycle/lifecycle-request.service';
 export class ApplicationsController {
   constructor(
     private readonly applications: ApplicationsService,
+    private readonly listReader: ApplicationListReader,
     private readonly deployments: DeployRequests,
     private readonly lifecycle: LifecycleRequests,
   ) {}
@@ -43,8 +45,7 @@ export class ApplicationsController {
     @Query() query: ApplicationsQuery,
     @CurrentPrincipal() principal: Principal,
   ): Promise<Page<ApplicationDto>> {
-    const page = await this.applications.list(principal, query, query);
-    return mapPage(page, (view) => ApplicationDto.from(view.application, view.operation));
+    return this.listReader.page(principal, query, query);
   }
 
   @Post()

@@ -20,7 +20,7 @@ import { PageDto, PaginationQuery, QueryInt } from '../common/pagination/paginat
 import type { Operation } from '../operations/operation.entity';
 import { OperationDto } from '../operations/operations.dto';
 import type { Application } from './application.entity';
-import type { ApplicationSort } from './application.repository';
+import type { ApplicationSort } from './application-list.reader';
 import { ApplicationAction } from './application-state-machine';
 import { ApplicationStatus } from './application-status';
 
@@ -47,6 +47,16 @@ export class ApplicationPortDto {
   @ApiProperty({ example: 80 }) containerPort!: number;
   @ApiProperty({ example: 30000 }) publicPort!: number;
   @ApiProperty({ enum: PROTOCOLS }) protocol!: Protocol;
+}
+
+/** The variables as a response shows them: secret values masked, never decrypted. */
+export function maskedEnvironment(
+  environment: Record<string, string>,
+  secretKeys: readonly string[],
+): Record<string, string> {
+  const shown: Record<string, string> = { ...environment };
+  for (const key of secretKeys) shown[key] = MASKED;
+  return shown;
 }
 
 export class ApplicationDto {
@@ -78,8 +88,6 @@ export class ApplicationDto {
   @ApiProperty() updatedAt!: Date;
 
   static from(app: Application, current: Operation | null): ApplicationDto {
-    const environment: Record<string, string> = { ...app.environment };
-    for (const key of app.secretEnvironmentKeys) environment[key] = MASKED;
     return {
       id: app.id,
       name: app.name,
@@ -100,7 +108,7 @@ export class ApplicationDto {
       })),
       url: app.url,
       ipAddress: app.ipAddress,
-      environment,
+      environment: maskedEnvironment(app.environment, app.secretEnvironmentKeys),
       operation: current ? OperationDto.from(current) : null,
       lastError: app.lastError,
       createdAt: app.createdAt,

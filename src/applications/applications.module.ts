@@ -13,6 +13,7 @@ import { DeployRequests } from './deploy/deploy-request.service';
 import { LifecycleQueueModule } from './lifecycle/lifecycle.module';
 import { LifecycleRequests } from './lifecycle/lifecycle-request.service';
 import { Application } from './application.entity';
+import { ApplicationListReader } from './application-list.reader';
 import { ApplicationsController } from './applications.controller';
 import { ApplicationsService } from './applications.service';
 
@@ -32,6 +33,7 @@ import { ApplicationsService } from './applications.service';
   providers: [
     ApplicationAllocator,
     ApplicationsService,
+    ApplicationListReader,
     OperationsService,
     PortsService,
     LiveNodes,

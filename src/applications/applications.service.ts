@@ -6,7 +6,6 @@ import { AuditService } from '../audit/audit.service';
 import { type Actor, actorId } from '../common/auth/actor';
 import type { Principal } from '../common/auth/principal';
 import { DomainError } from '../common/errors/domain-error';
-import { mapPage, type Page, type PaginationQuery } from '../common/pagination/pagination';
 import { AppConfig } from '../config/app-config';
 import { SecretDecryptionError } from '../crypto/keyring';
 import { DeploymentLog } from '../operations/deployment-log.entity';
@@ -14,7 +13,7 @@ import { decodeCursor, encodeCursor } from '../operations/log-cursor';
 import type { Operation } from '../operations/operation.entity';
 import { OperationsService } from '../operations/operations.service';
 import type { Application } from './application.entity';
-import { ApplicationRepository, type ApplicationFilter } from './application.repository';
+import { ApplicationRepository } from './application.repository';
 
 /** An application with its current operation, as every read answers it. */
 export interface ApplicationView {
@@ -40,20 +39,6 @@ export class ApplicationsService {
     private readonly audit: AuditService,
     private readonly config: AppConfig,
   ) {}
-
-  /** A page of applications with their ports and current operations, in four statements whatever its size. */
-  async list(
-    principal: Principal,
-    filter: ApplicationFilter,
-    query: PaginationQuery,
-  ): Promise<Page<ApplicationView>> {
-    const page = await this.applications.listOwned(principal, filter, query);
-    const current = await this.operations.currentOf(page.items.map((app) => app.id));
-    return mapPage(page, (application) => ({
-      application,
-      operation: current.get(application.id) ?? null,
-    }));
-  }
 
   async get(id: string, principal: Principal): Promise<ApplicationView> {
     const application = await this.applications.findOwned(id, principal);

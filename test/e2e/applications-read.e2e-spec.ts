@@ -163,6 +163,15 @@ describe('applications, operations and ports: reads', () => {
       expect((res.body as AppBody).operation).toBeNull();
     });
 
+    it('a list item reads exactly as the detail of its application', async () => {
+      const page = (await get('/api/apps', admin)).body as PageBody<AppBody>;
+      expect(page.items.some((a) => a.operation === null)).toBe(true);
+      expect(page.items.some((a) => a.operation !== null)).toBe(true);
+      for (const item of page.items) {
+        expect(item).toEqual((await get(`/api/apps/${item.id}`, admin)).body);
+      }
+    });
+
     it('404 for another user, the same as for a missing id; 200 for an admin', async () => {
       const foreign = expectError(await get(`/api/apps/${wiki.id}`, other), 404);
       const missing = expectError(await get(`/api/apps/${MISSING}`, other), 404);
