@@ -63,6 +63,9 @@ export interface ApplicationFilter {
   sort?: ApplicationSort;
 }
 
+/** The count beside each row of the page, or alone when the page is empty. */
+type CountedRow = { total: number } & (ListRow | { id: null });
+
 const SORT_COLUMNS: Record<string, string> = {
   createdAt: 'created_at',
   name: 'name',
@@ -93,8 +96,8 @@ const ACTIVE_STATUSES = ACTIVE_OPERATION_STATUSES.map((status) => `'${status}'`)
 /**
  * The application list, read as plain rows and mapped straight to the
  * response: hydrating every application, port and operation as entities cost
- * several times the SQL itself. Two statements whatever the page size (the
- * count and the page). Scoping and filters match the repository's reads:
+ * several times the SQL itself. One statement whatever the page size (the
+ * count and the page together). Scoping and filters match the repository's reads:
  * owners see their own, admins all.
  */
 @Injectable()
@@ -107,25 +110,30 @@ export class ApplicationListReader {
     query: PaginationQuery,
   ): Promise<Page<ApplicationDto>> {
     const { where, params } = conditionsOf(principal, filter);
-    const connection = this.em.getConnection();
-    const [{ total }] = await connection.execute<{ total: number }[]>(
-      `select count(*)::int as total from application a ${where}`,
-      params,
-    );
-    const rows = await connection.execute<ListRow[]>(
-      `select ${PAGE_COLUMNS}
-       from application a
-       left join operation o on o.application_id = a.id and o.status in (${ACTIVE_STATUSES})
-       ${where}
-       order by ${orderOf(filter.sort ?? '-createdAt')}
-       limit ? offset ?`,
-      [...params, query.perPage, query.offset],
+    const sort = filter.sort ?? '-createdAt';
+    // The count and the page in one round trip; the count's row stands alone
+    // (page columns null) when the page is past the end.
+    const rows = await this.em.getConnection().execute<CountedRow[]>(
+      `select counted.total, page.*
+       from (select count(*)::int as total from application a ${where}) counted
+       left join lateral (
+         select ${PAGE_COLUMNS}
+         from application a
+         left join operation o on o.application_id = a.id and o.status in (${ACTIVE_STATUSES})
+         ${where}
+         order by ${orderOf('a', sort)}
+         limit ? offset ?
+       ) page on true
+       order by ${orderOf('page', sort)}`,
+      [...params, ...params, query.perPage, query.offset],
     );
     const platform = this.em.getPlatform();
     const date: DateOf = (text) => platform.parseDate(text);
     return pageOf(
-      rows.map((row) => dtoOf(row, date)),
-      total,
+      rows
+        .filter((row): row is CountedRow & ListRow => row.id !== null)
+        .map((row) => dtoOf(row, date)),
+      rows[0].total,
       query,
     );
   }
@@ -157,10 +165,10 @@ function conditionsOf(
   return { where: conditions.length ? `where ${conditions.join(' and ')}` : '', params };
 }
 
-function orderOf(sort: ApplicationSort): string {
+function orderOf(alias: string, sort: ApplicationSort): string {
   const column = SORT_COLUMNS[sort.replace(/^-/, '')];
   const direction = sort.startsWith('-') ? 'desc' : 'asc';
-  return `a.${column} ${direction}, a.id ${direction}`;
+  return `${alias}.${column} ${direction}, ${alias}.id ${direction}`;
 }
 
 /** Timestamps as the entities would read them, through the ORM's own parser. */

@@ -109,6 +109,10 @@ describe('applications, operations and ports: reads', () => {
         total: byName.total,
         page: byName.page,
       }).toEqual({ names: ['Alpha chat'], total: 3, page: 2 });
+      const pastTheEnd = (await get('/api/apps?perPage=2&page=3', owner)).body as PageBody<AppBody>;
+      expect(pastTheEnd).toEqual({ items: [], total: 3, page: 3, perPage: 2 });
+      const none = (await get(`/api/apps?search=nothing-like-it`, owner)).body as PageBody<AppBody>;
+      expect(none).toEqual({ items: [], total: 0, page: 1, perPage: 20 });
       const newest = (await get('/api/apps', owner)).body as PageBody<AppBody>;
       expect(newest.items.map((a) => a.hostname)).toEqual(['zulu', 'grafana', 'wiki']);
     });
