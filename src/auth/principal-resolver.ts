@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Principal } from '../common/auth/principal';
-import type { User } from '../users/user.entity';
-import { UsersService } from '../users/users.service';
+import { UsersService, type UserAccessState } from '../users/users.service';
 import { AccessTokens } from './access-tokens';
 import { API_TOKEN_PREFIX, ApiTokensService } from './api-tokens.service';
 
@@ -26,7 +25,7 @@ export class PrincipalResolver {
     }
     const subject = await this.accessTokens.verify(token);
     if (!subject) return null;
-    const user = await this.users.findById(subject.userId);
+    const user = await this.users.accessStateOf(subject.userId);
     if (!user || user.disabled) return null;
     if (user.credentialsVersion !== subject.credentialsVersion) return null;
     return principalOf(user, 'jwt', 'write');
@@ -34,7 +33,7 @@ export class PrincipalResolver {
 }
 
 function principalOf(
-  user: User,
+  user: UserAccessState,
   authMethod: Principal['authMethod'],
   scope: Principal['scope'],
 ): Principal {

@@ -17,6 +17,19 @@ import { PasswordHasher } from './password-hasher';
 import { User, UserRole } from './user.entity';
 import type { CreateUserBody, UpdateUserBody } from './users.dto';
 
+export type UserAccessState = Pick<
+  User,
+  'id' | 'username' | 'role' | 'disabled' | 'credentialsVersion'
+>;
+
+interface UserAccessRow {
+  id: string;
+  username: string;
+  role: UserRole;
+  disabled: boolean;
+  credentials_version: number;
+}
+
 export const USER_OWNS_APPLICATIONS = 'the user owns applications; delete them first';
 
 @Injectable()
@@ -30,6 +43,28 @@ export class UsersService {
 
   findById(id: string): Promise<User | null> {
     return this.em.findOne(User, { id });
+  }
+
+  /**
+   * What the access guard checks on every request, read as a plain row: an
+   * entity's hydration and identity map cost more than the query here.
+   */
+  async accessStateOf(id: string): Promise<UserAccessState | null> {
+    const [row] = await this.em
+      .getConnection()
+      .execute<UserAccessRow[]>(
+        'select id, username, role, disabled, credentials_version from user_account where id = ?',
+        [id],
+      );
+    return row
+      ? {
+          id: row.id,
+          username: row.username,
+          role: row.role,
+          disabled: row.disabled,
+          credentialsVersion: row.credentials_version,
+        }
+      : null;
   }
 
   findByUsername(username: string): Promise<User | null> {
