@@ -50,6 +50,9 @@ describe('the demo script', () => {
       throw new Error(`the demo exited (${code}): ${demo.stderr()}`);
     });
     const line = await Promise.race([printed, exited]);
+    // The server log says why; the printed line only says that it failed.
+    if (line.includes('deployment failed'))
+      throw new Error(`${line}\n${demo.stdout()}\n${demo.stderr()}`);
     const url = /http:\/\/\S+/.exec(line)?.[0] ?? '';
     return { demo, url, line };
   }
