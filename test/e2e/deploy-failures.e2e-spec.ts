@@ -3,7 +3,7 @@ import type { FaultRuleInput } from '../pve-simulator/faults/fault-rules';
 import { SimulatorFixture } from '../pve-simulator/testing/simulator-fixture';
 import { type AppBody, operationOf, reaches, settled } from '../support/deployments';
 import { expectError } from '../support/expectations';
-import { simulatorHostBody } from '../support/hosts';
+import { registerDeployHost } from '../support/hosts';
 import { startApp, startFreshApp, type TestApp } from '../support/test-app';
 import { bearer, createUser, loginAdmin, type Session } from '../support/users';
 
@@ -27,18 +27,7 @@ describe('deploy failures', () => {
     sim = await SimulatorFixture.start({ latency: { taskMs: 10, dhcpLeaseMs: 100 } });
     admin = await loginAdmin(t);
     user = await createUser(t, admin);
-    const res = await t
-      .http()
-      .post('/api/proxmox/hosts')
-      .set(bearer(admin))
-      .send({
-        ...simulatorHostBody(sim.sim, 'pve-failures', 300_000),
-        // A range of its own, below the ephemeral ports: forwarded ports really listen here.
-        portMin: 31_100,
-        portMax: 31_199,
-        isDefault: true,
-      });
-    expect(res.status).toBe(201);
+    await registerDeployHost(t, admin, sim.sim, 'pve-failures', 300_000, [31_100, 31_199]);
   });
   afterAll(async () => {
     await t?.close();

@@ -1,7 +1,7 @@
 import { SimulatorFixture } from '../pve-simulator/testing/simulator-fixture';
 import { type AppBody, settled } from '../support/deployments';
 import { expectError } from '../support/expectations';
-import { simulatorHostBody } from '../support/hosts';
+import { registerDeployHost } from '../support/hosts';
 import { startFreshApp, type TestApp } from '../support/test-app';
 import { bearer, createUser, loginAdmin, type Session } from '../support/users';
 
@@ -20,18 +20,7 @@ describe('parallel deployments', () => {
     sim = await SimulatorFixture.start({ latency: { taskMs: 10, dhcpLeaseMs: 100 } });
     admin = await loginAdmin(t);
     user = await createUser(t, admin);
-    const host = await t
-      .http()
-      .post('/api/proxmox/hosts')
-      .set(bearer(admin))
-      .send({
-        ...simulatorHostBody(sim.sim, 'pve-parallel', 400_000),
-        // A range of its own, below the ephemeral ports: forwarded ports really listen here.
-        portMin: 31_200,
-        portMax: 31_499,
-        isDefault: true,
-      });
-    expect(host.status).toBe(201);
+    await registerDeployHost(t, admin, sim.sim, 'pve-parallel', 400_000, [31_200, 31_499]);
     const settings = await t.http().get('/api/settings').set(bearer(admin));
     const body = settings.body as { limits: Record<string, number> };
     const put = await t

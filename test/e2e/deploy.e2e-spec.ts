@@ -2,7 +2,7 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { SimulatorFixture } from '../pve-simulator/testing/simulator-fixture';
 import { type AppBody, operationOf, settled } from '../support/deployments';
 import { expectError } from '../support/expectations';
-import { simulatorHostBody } from '../support/hosts';
+import { registerDeployHost } from '../support/hosts';
 import { startFreshApp, type TestApp } from '../support/test-app';
 import { bearer, createUser, loginAdmin, type Session } from '../support/users';
 
@@ -24,19 +24,7 @@ describe('deploying an application (default simulator timings)', () => {
     sim = await SimulatorFixture.start({ latency: {} });
     admin = await loginAdmin(t);
     user = await createUser(t, admin);
-    const res = await t
-      .http()
-      .post('/api/proxmox/hosts')
-      .set(bearer(admin))
-      .send({
-        ...simulatorHostBody(sim.sim, 'pve-deploy', 200_000),
-        // A range of its own, below the ephemeral ports: forwarded ports really listen here.
-        portMin: 31_000,
-        portMax: 31_099,
-        isDefault: true,
-      });
-    expect(res.status).toBe(201);
-    hostId = (res.body as { id: string }).id;
+    hostId = await registerDeployHost(t, admin, sim.sim, 'pve-deploy', 200_000, [31_000, 31_099]);
   });
   afterAll(async () => {
     await t?.close();

@@ -2,7 +2,7 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { SimulatorFixture } from '../pve-simulator/testing/simulator-fixture';
 import { type AppBody, reaches, settled } from '../support/deployments';
 import { expectError } from '../support/expectations';
-import { simulatorHostBody } from '../support/hosts';
+import { registerDeployHost } from '../support/hosts';
 import { startFreshApp, type TestApp } from '../support/test-app';
 import { bearer, createUser, loginAdmin, type Session } from '../support/users';
 
@@ -21,18 +21,7 @@ describe('application lifecycle (default simulator timings)', () => {
     admin = await loginAdmin(t);
     owner = await createUser(t, admin);
     other = await createUser(t, admin);
-    const host = await t
-      .http()
-      .post('/api/proxmox/hosts')
-      .set(bearer(admin))
-      .send({
-        ...simulatorHostBody(sim.sim, 'pve-lifecycle', 500_000),
-        // A range of its own, below the ephemeral ports: forwarded ports really listen here.
-        portMin: 31_500,
-        portMax: 31_599,
-        isDefault: true,
-      });
-    expect(host.status).toBe(201);
+    await registerDeployHost(t, admin, sim.sim, 'pve-lifecycle', 500_000, [31_500, 31_599]);
     const res = await t
       .http()
       .post('/api/apps')

@@ -1,7 +1,7 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { SimulatorFixture } from '../pve-simulator/testing/simulator-fixture';
 import { type AppBody, settled } from '../support/deployments';
-import { simulatorHostBody } from '../support/hosts';
+import { registerDeployHost } from '../support/hosts';
 import { startFreshApp, type TestApp } from '../support/test-app';
 import { bearer, createUser, loginAdmin, type Session } from '../support/users';
 
@@ -22,18 +22,7 @@ describe('the application URL points at its node', () => {
     sim = await SimulatorFixture.start({ nodeAddresses: { pve2: '127.0.0.2' } });
     admin = await loginAdmin(t);
     user = await createUser(t, admin);
-    const res = await t
-      .http()
-      .post('/api/proxmox/hosts')
-      .set(bearer(admin))
-      .send({
-        ...simulatorHostBody(sim.sim, 'pve-nodes', 600_000),
-        portMin: 31_800,
-        portMax: 31_849,
-        isDefault: true,
-      });
-    expect(res.status).toBe(201);
-    hostId = (res.body as { id: string }).id;
+    hostId = await registerDeployHost(t, admin, sim.sim, 'pve-nodes', 600_000, [31_800, 31_849]);
   });
   afterAll(async () => {
     await t?.close();

@@ -6,7 +6,7 @@ import { DEPLOY_ABANDONED, STATE_UNREADABLE } from '../../src/maintenance/operat
 import { QueueName } from '../../src/queue/queue-names';
 import { SimulatorFixture } from '../pve-simulator/testing/simulator-fixture';
 import { type AppBody, operationOf, settled } from '../support/deployments';
-import { simulatorHostBody } from '../support/hosts';
+import { registerDeployHost } from '../support/hosts';
 import { startFreshApp, type TestApp } from '../support/test-app';
 import { bearer, createUser, loginAdmin, type Session } from '../support/users';
 
@@ -26,18 +26,7 @@ describe('operation reconciler', () => {
     sim = await SimulatorFixture.start({ latency: { taskMs: 10, dhcpLeaseMs: 100 } });
     const admin = await loginAdmin(t);
     user = await createUser(t, admin);
-    const res = await t
-      .http()
-      .post('/api/proxmox/hosts')
-      .set(bearer(admin))
-      .send({
-        ...simulatorHostBody(sim.sim, 'pve-reconciler', 600_000),
-        // A range of its own, below the ephemeral ports: forwarded ports really listen here.
-        portMin: 31_700,
-        portMax: 31_749,
-        isDefault: true,
-      });
-    expect(res.status).toBe(201);
+    await registerDeployHost(t, admin, sim.sim, 'pve-reconciler', 600_000, [31_700, 31_749]);
   });
   afterAll(async () => {
     await t?.close();

@@ -6,7 +6,7 @@ import { DEPLOY_ABANDONED } from '../../src/maintenance/operation-reconciler';
 import { QueueName } from '../../src/queue/queue-names';
 import { SimulatorFixture } from '../pve-simulator/testing/simulator-fixture';
 import { type AppBody, operationOf, settled } from '../support/deployments';
-import { simulatorHostBody } from '../support/hosts';
+import { registerDeployHost } from '../support/hosts';
 import { spawnEntry, waitFor, type Spawned } from '../support/spawn-app';
 import { resetState, startApp, testEnvironment, type TestApp } from '../support/test-app';
 import { bearer, createUser, loginAdmin, type Session } from '../support/users';
@@ -34,18 +34,7 @@ describe('a worker killed in the middle of a deployment', () => {
     sim = await SimulatorFixture.start({ latency: { taskMs: 10, dhcpLeaseMs: 100 } });
     const admin = await loginAdmin(api);
     user = await createUser(api, admin);
-    const res = await api
-      .http()
-      .post('/api/proxmox/hosts')
-      .set(bearer(admin))
-      .send({
-        ...simulatorHostBody(sim.sim, 'pve-crash', 700_000),
-        // A range of its own, below the ephemeral ports: forwarded ports really listen here.
-        portMin: 31_950,
-        portMax: 31_999,
-        isDefault: true,
-      });
-    expect(res.status).toBe(201);
+    await registerDeployHost(api, admin, sim.sim, 'pve-crash', 700_000, [31_950, 31_999]);
   });
   afterEach(async () => {
     await sim.control('DELETE', '/_sim/faults');
