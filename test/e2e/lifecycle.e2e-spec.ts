@@ -82,6 +82,28 @@ describe('application lifecycle (default simulator timings)', () => {
     expect((await fetch(running!.url!)).status).toBe(200);
   });
 
+  it('deletes an app whose container was destroyed behind its back: gone, nothing left', async () => {
+    const res = await t
+      .http()
+      .post('/api/apps')
+      .set(bearer(owner))
+      .send({ catalogId: 'whoami', hostname: 'vanished' });
+    expect(res.status).toBe(202);
+    const lost = await settled(t, owner, (res.body as AppBody).id);
+    expect(lost.status).toBe('running');
+    const guest = sim.token.nodes.$(lost.node).lxc.$(lost.vmid as number);
+    await sim.waitTask(await guest.status.stop.$post());
+    await sim.waitTask(await guest.$delete({ purge: true }));
+
+    expect((await t.http().delete(`/api/apps/${lost.id}`).set(bearer(owner))).status).toBe(202);
+    await reaches(t, owner, lost.id, ['gone']);
+    const state = await sim.state();
+    expect(state.forwards.filter((f) => f.comment?.includes(lost.id))).toEqual([]);
+    expect(
+      await sql().execute('select id from port_allocation where application_id = ?', [lost.id]),
+    ).toEqual([]);
+  });
+
   it('deletes: removing at once, then gone with its container, rules, VMID and ports', async () => {
     const res = await t.http().delete(`/api/apps/${app.id}`).set(bearer(owner));
     expect(res.status).toBe(202);

@@ -10,6 +10,7 @@ export interface AppBody {
   ipAddress: string | null;
   lastError: string | null;
   hostname: string;
+  node: string;
   ports: { name: string; publicPort: number; containerPort: number; protocol: string }[];
   operation: { id: string; status: string; attempts: number; maxAttempts: number } | null;
 }

@@ -47,7 +47,9 @@ export class LifecycleSteps {
       [OperationType.Start]: pick(...start),
       [OperationType.Stop]: pick('stop_container'),
       [OperationType.Restart]: pick('stop_container', ...start),
-      [OperationType.Delete]: pick('stop_container', 'remove_forwarding', 'destroy_container'),
+      // The deploy's own compensation: it stops a running container itself and
+      // takes a container that is already gone as done.
+      [OperationType.Delete]: pick('remove_forwarding', 'destroy_container'),
     };
   }
 
