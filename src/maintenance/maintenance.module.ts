@@ -1,14 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { ApplicationAllocator } from '../applications/allocation/application-allocator';
-import { DeployCompensation } from '../applications/deploy/deploy-compensation';
-import { DeployPlanBuilder } from '../applications/deploy/deploy-plan.builder';
 import { DeployQueueModule } from '../applications/deploy/deploy.module';
-import { DEPLOY_STEP_PROVIDERS } from '../applications/deploy/deploy-steps.providers';
+import { DeployWorkModule } from '../applications/deploy/deploy-work.module';
 import { LifecycleQueueModule } from '../applications/lifecycle/lifecycle.module';
 import { AuthModule } from '../auth/auth.module';
-import { CatalogModule } from '../catalog/catalog.module';
-import { StepRunner } from '../operations/step-runner';
-import { ProxmoxModule } from '../proxmox/proxmox.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { MaintenanceProcessor } from './maintenance.processor';
 import { MaintenanceScheduler } from './maintenance.scheduler';
@@ -21,26 +15,10 @@ export class MaintenanceModule {
     return {
       module: MaintenanceModule,
       imports: runsWorker
-        ? [
-            AuthModule,
-            SessionsModule,
-            DeployQueueModule,
-            LifecycleQueueModule,
-            ProxmoxModule,
-            CatalogModule,
-          ]
+        ? [AuthModule, SessionsModule, DeployQueueModule, LifecycleQueueModule, DeployWorkModule]
         : [AuthModule, SessionsModule],
       providers: runsWorker
-        ? [
-            ...DEPLOY_STEP_PROVIDERS,
-            StepRunner,
-            DeployPlanBuilder,
-            ApplicationAllocator,
-            DeployCompensation,
-            OperationReconciler,
-            MaintenanceProcessor,
-            MaintenanceScheduler,
-          ]
+        ? [OperationReconciler, MaintenanceProcessor, MaintenanceScheduler]
         : [],
     };
   }

@@ -1,12 +1,7 @@
 import { BullModule } from '@nestjs/bull';
 import { DynamicModule, Module } from '@nestjs/common';
-import { CatalogModule } from '../../catalog/catalog.module';
-import { StepRunner } from '../../operations/step-runner';
-import { ProxmoxModule } from '../../proxmox/proxmox.module';
 import { QueueName } from '../../queue/queue-names';
-import { ApplicationAllocator } from '../allocation/application-allocator';
-import { DeployPlanBuilder } from '../deploy/deploy-plan.builder';
-import { DEPLOY_STEP_PROVIDERS } from '../deploy/deploy-steps.providers';
+import { DeployWorkModule } from '../deploy/deploy-work.module';
 import { LifecycleProcessor } from './lifecycle.processor';
 import { LifecycleQueue } from './lifecycle.queue';
 import { LifecycleSteps } from './lifecycle.steps';
@@ -25,17 +20,8 @@ export class LifecycleWorkerModule {
   static register(runsWorker: boolean): DynamicModule {
     return {
       module: LifecycleWorkerModule,
-      imports: runsWorker ? [LifecycleQueueModule, ProxmoxModule, CatalogModule] : [],
-      providers: runsWorker
-        ? [
-            ...DEPLOY_STEP_PROVIDERS,
-            StepRunner,
-            DeployPlanBuilder,
-            ApplicationAllocator,
-            LifecycleSteps,
-            LifecycleProcessor,
-          ]
-        : [],
+      imports: runsWorker ? [LifecycleQueueModule, DeployWorkModule] : [],
+      providers: runsWorker ? [LifecycleSteps, LifecycleProcessor] : [],
     };
   }
 }
