@@ -18,6 +18,7 @@ import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { MaintenanceModule } from './maintenance/maintenance.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { OverdueOperationsModule } from './operations/overdue-operations';
 import { ProxmoxModule } from './proxmox/proxmox.module';
 import { QueueModule } from './queue/queue.module';
 import { RedisModule } from './redis/redis.module';
@@ -40,6 +41,7 @@ export class AppModule {
         DatabaseModule,
         RedisModule,
         QueueModule,
+        OverdueOperationsModule,
         MetricsModule,
         AuditModule,
         UsersModule,

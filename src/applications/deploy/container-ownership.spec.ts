@@ -2,7 +2,9 @@ import {
   applicationDescription,
   applicationTag,
   belongsTo,
+  operationOfSnapshot,
   parseFeatures,
+  temporarySnapshotName,
 } from './container-ownership';
 
 describe('container ownership marks', () => {
@@ -25,5 +27,19 @@ describe('container ownership marks', () => {
   it('reads a features property string', () => {
     expect(parseFeatures('nesting=1,keyctl=1')).toEqual({ nesting: '1', keyctl: '1' });
     expect(parseFeatures(undefined)).toEqual({});
+  });
+});
+
+describe('temporary snapshot names', () => {
+  it('carry the operation id and give it back', () => {
+    const id = '0f8e4c2a-1b3d-4e5f-8a9b-0c1d2e3f4a5b';
+    const name = temporarySnapshotName(id);
+    expect(name).toMatch(/^[A-Za-z][A-Za-z0-9_-]{1,39}$/);
+    expect(operationOfSnapshot(name)).toBe(id);
+  });
+
+  it('are not confused with snapshots a person took', () => {
+    expect(operationOfSnapshot('before-upgrade')).toBeNull();
+    expect(operationOfSnapshot('prx123')).toBeNull();
   });
 });

@@ -31,3 +31,22 @@ export function parseFeatures(value: string | undefined): Record<string, string>
   }
   return features;
 }
+
+/**
+ * The temporary snapshot an operation (a clone of a running container) takes:
+ * named after the operation, so the reconciler can tell whether its
+ * operation still runs. Proxmox snapshot names: a letter, then up to 39 of
+ * `[A-Za-z0-9_-]`.
+ */
+export function temporarySnapshotName(operationId: string): string {
+  return `prx${operationId.replace(/-/g, '').toLowerCase()}`;
+}
+
+const TEMPORARY_SNAPSHOT = /^prx([0-9a-f]{32})$/;
+
+/** The operation id a temporary snapshot's name carries, or null for any other snapshot. */
+export function operationOfSnapshot(name: string): string | null {
+  const hex = TEMPORARY_SNAPSHOT.exec(name)?.[1];
+  if (!hex) return null;
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
