@@ -25,6 +25,14 @@ export interface StepRun<P, S> {
   persist?(state: S): Promise<void>;
 }
 
+export interface AttemptStart {
+  attempt: number;
+  /** No retry follows this attempt's failure. */
+  last: boolean;
+  /** The log line that opens the attempt. */
+  line: string;
+}
+
 /** A step failed; `message` is the wording the log and the operation show. */
 export class StepFailure extends Error {
   constructor(
@@ -49,15 +57,27 @@ export class StepFailure extends Error {
 export class StepRunner {
   constructor(private readonly em: EntityManager) {}
 
-  /** Counts an attempt and marks the operation running; returns the attempt's number. */
-  async beginAttempt(operationId: string): Promise<number> {
+  /**
+   * Marks the operation running and records which attempt this is: the
+   * attempts Bull counted as failed, plus one. A job Bull hands to another
+   * worker after its own died (a stalled job) was not counted as failed, so
+   * it resumes the same attempt: the number never passes `maxAttempts`, and
+   * Bull fails a job that stalls again instead of running it once more.
+   */
+  async beginAttempt(operationId: string, failedAttempts: number): Promise<AttemptStart> {
     const em = this.em.fork();
     const op = await em.findOneOrFail(Operation, { id: operationId });
-    op.attempts += 1;
+    const attempt = Math.min(failedAttempts + 1, op.maxAttempts);
+    const resumed = op.attempts >= attempt;
+    op.attempts = Math.max(op.attempts, attempt);
     op.status = OperationStatus.Running;
     op.startedAt ??= new Date();
     await em.flush();
-    return op.attempts;
+    return {
+      attempt,
+      last: attempt >= op.maxAttempts,
+      line: `attempt ${attempt} of ${op.maxAttempts}${resumed ? ' resumes after its worker stopped' : ''}`,
+    };
   }
 
   async run<P, S>(run: StepRun<P, S>): Promise<S> {

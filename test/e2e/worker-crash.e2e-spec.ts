@@ -55,6 +55,14 @@ describe('a worker killed in the middle of a deployment', () => {
       throw new Error(`${(err as Error).message}; the worker printed:\n${output}`);
     }
   };
+  /** The log lines that open an attempt, oldest first. */
+  const attemptLines = async (appId: string): Promise<string[]> => {
+    const logs = await api.http().get(`/api/apps/${appId}/logs?limit=500`).set(bearer(user));
+    return (logs.body as { items: { message: string }[] }).items
+      .map((l) => l.message)
+      .filter((m) => m.startsWith('attempt '))
+      .reverse();
+  };
   const worker = (): Spawned =>
     spawnEntry('src/main.ts', { ...env, PROXIMITY_ROLE: 'worker', PORT: '0' });
 
@@ -86,7 +94,15 @@ describe('a worker killed in the middle of a deployment', () => {
     const second = worker();
     const done = await watching(second, settled(api, user, app.id, 120_000));
     expect(done.status).toBe('running');
-    expect(await operationOf(api, user, app.id)).toMatchObject({ status: 'succeeded' });
+    // The interrupted attempt was resumed, not counted as a second one.
+    expect(await operationOf(api, user, app.id)).toMatchObject({
+      status: 'succeeded',
+      attempts: 1,
+    });
+    expect(await attemptLines(app.id)).toEqual([
+      'attempt 1 of 3',
+      'attempt 1 of 3 resumes after its worker stopped',
+    ]);
     const containers = (await sim.state()).containers.filter((c) => c.hostname === 'survivor');
     expect(containers).toHaveLength(1);
     expect(containers[0].vmid).toBe(done.vmid);
@@ -110,14 +126,18 @@ describe('a worker killed in the middle of a deployment', () => {
       .send({ catalogId: 'whoami', hostname: 'twice-killed' });
     expect(res.status).toBe(202);
     const app = res.body as AppBody;
-    for (const attempt of [1, 2]) {
+    for (const runs of [1, 2]) {
       const doomed = worker();
       await watching(
         doomed,
         waitFor(
           async () => {
             const op = await operationOf(api, user, app.id);
-            return op.attempts === attempt && op.step === 'install_docker';
+            return (
+              (await attemptLines(app.id)).length === runs &&
+              op.attempts === 1 &&
+              op.step === 'install_docker'
+            );
           },
           90_000,
           200,
@@ -151,6 +171,7 @@ describe('a worker killed in the middle of a deployment', () => {
     await (await queue(QueueName.Maintenance).add(RECONCILE_OPERATIONS_JOB, {})).finished();
     const done = await settled(api, user, app.id);
     expect(done).toMatchObject({ status: 'error', lastError: DEPLOY_ABANDONED, vmid: null });
+    expect(await operationOf(api, user, app.id)).toMatchObject({ status: 'failed', attempts: 1 });
     const state = await sim.state();
     expect(state.containers.filter((c) => c.hostname === 'twice-killed')).toEqual([]);
     expect(state.forwards.filter((f) => f.comment?.includes(app.id))).toEqual([]);

@@ -49,7 +49,7 @@ export class DeployProcessor implements OnModuleInit {
     // Registered here rather than with @Process: the concurrency comes from the configuration.
     this.queue
       .process(DEPLOY_JOB, this.config.jobs.deployConcurrency, (job: Job<DeployJobData>) =>
-        this.handle(job.data.operationId),
+        this.handle(job.data.operationId, job.attemptsMade),
       )
       .catch((err: Error) => {
         this.logger.warn({ err: { message: err.message } }, 'the deploy worker stopped');
@@ -57,15 +57,14 @@ export class DeployProcessor implements OnModuleInit {
   }
 
   /** One attempt. Throws only to have Bull retry it (with its jittered backoff). */
-  async handle(operationId: string): Promise<void> {
+  async handle(operationId: string, failedAttempts: number): Promise<void> {
     const op = await this.em.fork().findOne(Operation, { id: operationId });
     // Discarded after an enqueue that timed out, or finished by an earlier run of this job.
     if (!op || op.status === OperationStatus.Succeeded || op.status === OperationStatus.Failed) {
       return;
     }
     const applicationId = op.application.id;
-    const attempt = await this.runner.beginAttempt(operationId);
-    const last = attempt >= op.maxAttempts;
+    const { attempt, last, line } = await this.runner.beginAttempt(operationId, failedAttempts);
     let built: BuiltPlan;
     try {
       built = await this.plans.build(applicationId);
@@ -82,7 +81,7 @@ export class DeployProcessor implements OnModuleInit {
       return;
     }
     const log = { operationId, applicationId, secrets: built.secrets };
-    await this.runner.log(log, null, LogLevel.Info, `attempt ${attempt} of ${op.maxAttempts}`);
+    await this.runner.log(log, null, LogLevel.Info, line);
     try {
       const state = await this.runner.run<typeof built.plan, DeployState>({
         ...log,

@@ -47,21 +47,21 @@ export class LifecycleProcessor implements OnModuleInit {
   onModuleInit(): void {
     this.queue
       .process(LIFECYCLE_JOB, this.config.jobs.deployConcurrency, (job: Job<LifecycleJobData>) =>
-        this.handle(job.data.operationId),
+        this.handle(job.data.operationId, job.attemptsMade),
       )
       .catch((err: Error) => {
         this.logger.warn({ err: { message: err.message } }, 'the lifecycle worker stopped');
       });
   }
 
-  async handle(operationId: string): Promise<void> {
+  async handle(operationId: string, failedAttempts: number): Promise<void> {
     const op = await this.em.fork().findOne(Operation, { id: operationId });
     if (!op || op.status === OperationStatus.Succeeded || op.status === OperationStatus.Failed) {
       return;
     }
     const type = op.type as LifecycleType;
     const applicationId = op.application.id;
-    const attempt = await this.runner.beginAttempt(operationId);
+    const { attempt, last, line } = await this.runner.beginAttempt(operationId, failedAttempts);
     const app = await this.em.fork().findOneOrFail(Application, { id: applicationId });
     // A delete of an application whose container is gone (a deploy that failed): nothing to
     // do on Proxmox.
@@ -71,12 +71,7 @@ export class LifecycleProcessor implements OnModuleInit {
     }
     const built = await this.plans.build(applicationId);
     const log = { operationId, applicationId, secrets: built.secrets };
-    await this.runner.log(
-      log,
-      null,
-      LogLevel.Info,
-      `${type}: attempt ${attempt} of ${op.maxAttempts}`,
-    );
+    await this.runner.log(log, null, LogLevel.Info, `${type}: ${line}`);
     try {
       const state = await this.runner.run<typeof built.plan, DeployState>({
         ...log,
@@ -90,7 +85,7 @@ export class LifecycleProcessor implements OnModuleInit {
       const cause = err instanceof StepFailure ? err.error : err;
       const message = err instanceof StepFailure ? err.message : describeFailure(err);
       this.logRaw(operationId, attempt, cause, built.secrets);
-      if (attempt < op.maxAttempts && classifyFailure(cause) === 'retryable') {
+      if (!last && classifyFailure(cause) === 'retryable') {
         await this.runner.log(log, null, LogLevel.Warn, `attempt ${attempt} failed; retrying`);
         throw err;
       }
