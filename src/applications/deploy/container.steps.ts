@@ -1,3 +1,4 @@
+import { pollUntil } from '../../common/time/poll';
 import { Injectable } from '@nestjs/common';
 import type { ProxmoxConnection } from '../../proxmox/gateway/proxmox-connection';
 import { ProxmoxError, ProxmoxErrorKind } from '../../proxmox/gateway/proxmox-error';
@@ -45,8 +46,6 @@ export interface CreateContainerInput extends ContainerInput {
 /** Docker in an unprivileged container needs both; they apply at the first start. */
 const FEATURES = { nesting: '1', keyctl: '1' } as const;
 const FEATURES_TEXT = 'nesting=1,keyctl=1';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function isNotFound(error: unknown): boolean {
   return error instanceof ProxmoxError && error.kind === ProxmoxErrorKind.NotFound;
@@ -138,23 +137,23 @@ export class ContainerSteps {
 
   /** eth0's IPv4 address, polled until the deadline (a DHCP lease comes after the start). */
   async waitForAddress(input: ContainerInput): Promise<{ ipAddress: string }> {
-    const deadline = Date.now() + this.timings.addressDeadlineMs;
-    for (;;) {
-      const interfaces = await this.gateway.containerInterfaces(
-        input.target.connection,
-        this.ref(input),
-      );
-      const eth0 = interfaces?.find((i) => i.name === 'eth0');
-      const address = eth0?.ipv4.find((ip) => !ip.startsWith('169.254.'));
-      if (address) return { ipAddress: address };
-      if (Date.now() + this.timings.pollMs > deadline) {
-        throw new DeployStepError(
+    return pollUntil(
+      async () => {
+        const interfaces = await this.gateway.containerInterfaces(
+          input.target.connection,
+          this.ref(input),
+        );
+        const eth0 = interfaces?.find((i) => i.name === 'eth0');
+        const address = eth0?.ipv4.find((ip) => !ip.startsWith('169.254.'));
+        return address ? { ipAddress: address } : null;
+      },
+      { deadlineMs: this.timings.addressDeadlineMs, maxIntervalMs: this.timings.pollMs },
+      () =>
+        new DeployStepError(
           DeployErrorCode.NoAddress,
           'the container got no IPv4 address on eth0 in time',
-        );
-      }
-      await sleep(this.timings.pollMs);
-    }
+        ),
+    );
   }
 
   /**
@@ -276,25 +275,25 @@ export class ContainerSteps {
 
   /** Waits out a `create` lock (an earlier attempt's create still running); returns the status. */
   private async awaitUnlocked(input: ContainerInput): Promise<string> {
-    const deadline = Date.now() + this.timings.createLockDeadlineMs;
-    for (;;) {
-      let status;
-      try {
-        status = await this.gateway.containerStatus(input.target.connection, this.ref(input));
-      } catch (error) {
-        // The create failed and took the container with it.
-        if (isNotFound(error)) return 'gone';
-        throw error;
-      }
-      if (status.lock !== 'create') return status.status;
-      if (Date.now() + this.timings.pollMs > deadline) {
-        throw new DeployStepError(
+    return pollUntil(
+      async () => {
+        let status;
+        try {
+          status = await this.gateway.containerStatus(input.target.connection, this.ref(input));
+        } catch (error) {
+          // The create failed and took the container with it.
+          if (isNotFound(error)) return 'gone';
+          throw error;
+        }
+        return status.lock === 'create' ? null : status.status;
+      },
+      { deadlineMs: this.timings.createLockDeadlineMs, maxIntervalMs: this.timings.pollMs },
+      () =>
+        new DeployStepError(
           DeployErrorCode.CreateUnfinished,
           'an earlier create of this container is still running',
-        );
-      }
-      await sleep(this.timings.pollMs);
-    }
+        ),
+    );
   }
 
   private async readConfig(input: ContainerInput): Promise<Record<string, string> | null> {

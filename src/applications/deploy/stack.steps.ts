@@ -1,3 +1,4 @@
+import { pollUntil } from '../../common/time/poll';
 import { Injectable } from '@nestjs/common';
 import type { CatalogApp } from '../../catalog/catalog-app';
 import { renderDeployment } from '../../catalog/compose-renderer';
@@ -24,8 +25,6 @@ export interface WriteFilesInput extends StackInput {
 export interface VerifyInput extends StackInput {
   ipAddress: string;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function composeProject(app: CatalogApp): ComposeProject {
   return { directory: APP_DIRECTORY, name: app.id };
@@ -88,26 +87,29 @@ export class StackSteps {
   async verify(input: VerifyInput): Promise<{ services: string[]; ports: number[] }> {
     const expected = Object.keys(input.app.compose.services).sort();
     const ports = input.app.ports.filter((p) => p.protocol === 'tcp').map((p) => p.containerPort);
-    const deadline = Date.now() + this.timings.verifyDeadlineMs;
-    for (;;) {
-      const states = await this.commands.composeServices(
-        input.target.shell,
-        input.vmid,
-        composeProject(input.app),
-      );
-      const down = expected.filter(
-        (name) => !states.some((s) => s.service === name && s.state === 'running'),
-      );
-      const silent: number[] = [];
-      if (down.length === 0) {
+    let down: string[] = [];
+    let silent: number[] = [];
+    return pollUntil(
+      async () => {
+        const states = await this.commands.composeServices(
+          input.target.shell,
+          input.vmid,
+          composeProject(input.app),
+        );
+        down = expected.filter(
+          (name) => !states.some((s) => s.service === name && s.state === 'running'),
+        );
+        silent = [];
+        if (down.length > 0) return null;
         for (const port of ports) {
           const ok = await this.probe.answers(input.ipAddress, port, this.timings.connectTimeoutMs);
           if (!ok) silent.push(port);
         }
-        if (silent.length === 0) return { services: expected, ports };
-      }
-      if (Date.now() + this.timings.pollMs > deadline) {
-        throw down.length > 0
+        return silent.length === 0 ? { services: expected, ports } : null;
+      },
+      { deadlineMs: this.timings.verifyDeadlineMs, maxIntervalMs: this.timings.pollMs },
+      () =>
+        down.length > 0
           ? new DeployStepError(
               DeployErrorCode.ServicesDown,
               `services not running: ${down.join(', ')}`,
@@ -115,9 +117,7 @@ export class StackSteps {
           : new DeployStepError(
               DeployErrorCode.PortsSilent,
               `ports not answering on the container: ${silent.join(', ')}`,
-            );
-      }
-      await sleep(this.timings.pollMs);
-    }
+            ),
+    );
   }
 }

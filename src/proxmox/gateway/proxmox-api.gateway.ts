@@ -1,3 +1,4 @@
+import { pollUntil } from '../../common/time/poll';
 import { Injectable } from '@nestjs/common';
 import { isIP } from 'node:net';
 import proxmoxApi, { type Proxmox } from 'proxmox-api';
@@ -93,36 +94,45 @@ export class ProxmoxApiGateway extends ProxmoxGateway {
 
   async waitForTask(connection: ProxmoxConnection, upid: string, wait: TaskWait): Promise<void> {
     const { node } = parseUpid(upid);
-    const deadline = Date.now() + wait.deadlineMs;
-    const pollMs = wait.pollMs ?? DEFAULT_POLL_MS;
     // One budget for the whole wait: a slow status read cannot carry it past the deadline.
-    const budget = AbortSignal.timeout(wait.deadlineMs);
-    const signal = connection.signal ? AbortSignal.any([connection.signal, budget]) : budget;
-    await this.with({ ...connection, signal }, async (api) => {
-      const task = api.nodes.$(node).tasks.$(upid);
-      for (;;) {
-        const status = await task.status.$get();
-        if (status.status === 'stopped') {
-          if (succeeded(status.exitstatus)) return;
-          const exit = String(status.exitstatus);
-          const log = await task.log.$get({ start: 0, limit: 1000 }).catch(() => []);
-          const tail = log.slice(-TASK_LOG_TAIL).map((line) => String(line.t));
-          throw new ProxmoxError(
-            ProxmoxErrorKind.TaskFailed,
-            `task ${upid} failed: ${exit}\n${tail.join('\n')}`,
-            null,
-            { taskReason: classifyFailureText(exit) },
-          );
-        }
-        if (Date.now() + pollMs > deadline) {
-          throw new ProxmoxError(
-            ProxmoxErrorKind.Timeout,
-            `task ${upid} still running at its deadline`,
-          );
-        }
-        await new Promise((resolve) => setTimeout(resolve, pollMs));
-      }
-    });
+    const budget = new AbortController();
+    const timer = setTimeout(
+      () => budget.abort(new DOMException('the task wait reached its deadline', 'TimeoutError')),
+      wait.deadlineMs,
+    );
+    const signal = connection.signal
+      ? AbortSignal.any([connection.signal, budget.signal])
+      : budget.signal;
+    try {
+      await this.with({ ...connection, signal }, async (api) => {
+        const task = api.nodes.$(node).tasks.$(upid);
+        await pollUntil(
+          async () => {
+            const status = await task.status.$get();
+            if (status.status !== 'stopped') return null;
+            if (succeeded(status.exitstatus)) return true;
+            const exit = String(status.exitstatus);
+            const log = await task.log.$get({ start: 0, limit: 1000 }).catch(() => []);
+            const tail = log.slice(-TASK_LOG_TAIL).map((line) => String(line.t));
+            throw new ProxmoxError(
+              ProxmoxErrorKind.TaskFailed,
+              `task ${upid} failed: ${exit}\n${tail.join('\n')}`,
+              null,
+              { taskReason: classifyFailureText(exit) },
+            );
+          },
+          { deadlineMs: wait.deadlineMs, maxIntervalMs: wait.pollMs ?? DEFAULT_POLL_MS },
+          () =>
+            new ProxmoxError(
+              ProxmoxErrorKind.Timeout,
+              `task ${upid} still running at its deadline`,
+            ),
+        );
+      });
+    } finally {
+      // Not left running until the deadline after the task has ended.
+      clearTimeout(timer);
+    }
   }
 
   async createContainer(connection: ProxmoxConnection, spec: ContainerSpec): Promise<string> {
