@@ -1,3 +1,4 @@
+import { claimAddressBlock } from './network/address-block';
 import { Router } from './api/router';
 import { Authenticator } from './api/authenticator';
 import { PveHttpServer } from './api/pve-http-server';
@@ -83,6 +84,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     stateFile = new StateFile(resolved.stateFile, sim.cluster);
     stateFile.load();
   }
+  const addressBlock = await claimAddressBlock();
+  sim.cluster.leaseFromBlock(addressBlock.block);
   // After the load: guests that were there before a restart have their figures at once.
   sim.pvestatd.start();
 
@@ -137,6 +140,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     await http.close();
     await ssh.close();
     await sim.close();
+    await addressBlock.release();
     throw error;
   }
 
@@ -161,6 +165,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       stopping ??= (async () => {
         await Promise.all([http.close(), ssh.close()]);
         await sim.close();
+        await addressBlock.release();
         stateFile?.flush();
       })();
       return stopping;

@@ -47,13 +47,13 @@ export class ClusterNode {
 
 /**
  * Leases in 127.77.0.0/16, lowest free first from a block chosen per
- * simulator instance (so that simulators running side by side, as parallel
- * test workers do, rarely hand out the same address), kept for a container's
- * whole life like a DHCP lease.
+ * simulator instance (claimed by `claimAddressBlock`, so that simulators
+ * running side by side do not hand out the same address), kept for a
+ * container's whole life like a DHCP lease.
  */
 class AddressPool {
   private readonly used = new Set<string>();
-  private readonly firstBlock = randomInt(0, 256);
+  firstBlock = randomInt(0, 256);
 
   allocate(): string {
     for (let i = 0; i < 256; i++) {
@@ -139,6 +139,11 @@ export class Cluster {
   containerOn(node: string, vmid: number): Container | undefined {
     const container = this.containers.get(vmid);
     return container?.node === node ? container : undefined;
+  }
+
+  /** Leases start in this /24 of 127.77.0.0/16 (one this simulator claimed). */
+  leaseFromBlock(block: number): void {
+    this.addresses.firstBlock = block;
   }
 
   allocateAddress(): string {
