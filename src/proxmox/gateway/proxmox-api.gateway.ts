@@ -6,6 +6,7 @@ import type { ProxmoxConnection } from './proxmox-connection';
 import { isNodeName } from '../node-name';
 import { classifyFailureText, ProxmoxError, ProxmoxErrorKind } from './proxmox-error';
 import {
+  type ClusterContainer,
   type ClusterGuest,
   type ClusterNode,
   type ContainerRef,
@@ -48,6 +49,10 @@ function toInterface(entry: Record<string, unknown>): NetworkInterface {
     }
   }
   return { name: String(entry.name), ipv4: [...ipv4] };
+}
+
+function optionalNumber(value: unknown): number | null {
+  return value === undefined || value === null ? null : Number(value);
 }
 
 function succeeded(exitstatus: string | undefined): boolean {
@@ -239,6 +244,28 @@ export class ProxmoxApiGateway extends ProxmoxGateway {
       return resources.flatMap((r) =>
         (r.type === 'lxc' || r.type === 'qemu') && typeof r.node === 'string'
           ? [{ vmid: Number(r.vmid), node: r.node, type: r.type }]
+          : [],
+      );
+    });
+  }
+
+  // --- adopt ---
+  async listClusterContainers(connection: ProxmoxConnection): Promise<ClusterContainer[]> {
+    return this.with(connection, async (api) => {
+      const resources = await api.cluster.resources.$get({ type: 'vm' });
+      return resources.flatMap((r) =>
+        r.type === 'lxc' && typeof r.node === 'string'
+          ? [
+              {
+                vmid: Number(r.vmid),
+                node: r.node,
+                hostname: typeof r.name === 'string' ? r.name : null,
+                status: r.status === 'running' || r.status === 'stopped' ? r.status : 'unknown',
+                cores: optionalNumber(r.maxcpu),
+                memoryBytes: optionalNumber(r.maxmem),
+                diskBytes: optionalNumber(r.maxdisk),
+              },
+            ]
           : [],
       );
     });

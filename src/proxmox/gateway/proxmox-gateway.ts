@@ -75,6 +75,22 @@ export interface ClusterGuest {
   type: 'lxc' | 'qemu';
 }
 
+// --- adopt ---
+/**
+ * A container as `/cluster/resources` lists it: lagging, so for listing only,
+ * never for a step. A guest the statistics have not sampled yet has status
+ * `unknown` and no name or resources (null).
+ */
+export interface ClusterContainer {
+  vmid: number;
+  node: string;
+  hostname: string | null;
+  status: 'running' | 'stopped' | 'unknown';
+  cores: number | null;
+  memoryBytes: number | null;
+  diskBytes: number | null;
+}
+
 /**
  * Everything Proximity asks of a Proxmox VE cluster. Callers depend on this
  * port; the adapter speaks HTTPS (in tests, to the simulator over the network).
@@ -138,4 +154,8 @@ export abstract class ProxmoxGateway {
    * for picking a free VMID, never for confirming a step (it lags).
    */
   abstract listClusterGuests(connection: ProxmoxConnection): Promise<ClusterGuest[]>;
+
+  // --- adopt ---
+  /** Every container of the cluster with its resources, in one `/cluster/resources` read. */
+  abstract listClusterContainers(connection: ProxmoxConnection): Promise<ClusterContainer[]>;
 }
