@@ -21,7 +21,7 @@ interface ListRow {
   id: string;
   name: string;
   hostname: string;
-  catalog_id: string;
+  catalog_id: string | null;
   status: ApplicationStatus;
   host_id: string;
   node: string;

@@ -59,7 +59,8 @@ export class Application {
     | 'version'
     | 'createdAt'
     | 'updatedAt'
-    | 'ports';
+    | 'ports'
+    | 'catalogId';
 
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
@@ -83,8 +84,9 @@ export class Application {
   @Property({ type: 'string', length: 80 })
   name!: string;
 
-  @Property({ type: 'string', length: 64 })
-  catalogId!: string;
+  /** Null for an adopted container, which no catalog app describes. */
+  @Property({ type: 'string', length: 64, nullable: true })
+  catalogId: string | null = null;
 
   @Enum({ items: () => ApplicationStatus, nativeEnumName: 'application_status' })
   status: ApplicationStatus = ApplicationStatus.Deploying;

@@ -14,6 +14,7 @@ import {
   ApplicationPage,
   ApplicationsQuery,
   CredentialsDto,
+  DeleteQuery,
   DeployBody,
   LogPage,
   LogsQuery,
@@ -92,15 +93,19 @@ export class ApplicationsController {
   @Delete(':id')
   @HttpCode(202)
   @ApiOperation({
-    summary: 'Remove: stop, destroy the container, remove its rules, release, delete the row',
+    summary:
+      'Remove: stop, destroy the container, remove its rules, release, delete the row (an adopted one is only unmanaged unless destroy=true)',
   })
   @ApiAcceptedResponse({ type: OperationEnvelope })
   @ApiErrors(400, 404, 409, 503)
   async remove(
     @Param('id', uuidParam()) id: string,
+    @Query() query: DeleteQuery,
     @CurrentPrincipal() principal: Principal,
   ): Promise<OperationEnvelope> {
-    const operation = await this.lifecycle.request(id, ApplicationAction.Delete, principal);
+    const operation = await this.lifecycle.request(id, ApplicationAction.Delete, principal, {
+      destroy: query.destroy,
+    });
     return { operation: OperationDto.from(operation) };
   }
 

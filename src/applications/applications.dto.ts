@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import {
+  IsBoolean,
   IsEnum,
   IsIn,
   IsInt,
@@ -63,7 +64,8 @@ export class ApplicationDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty() name!: string;
   @ApiProperty() hostname!: string;
-  @ApiProperty() catalogId!: string;
+  @ApiProperty({ type: String, nullable: true, description: 'Null for an adopted container' })
+  catalogId!: string | null;
   @ApiProperty({ enum: ApplicationStatus }) status!: ApplicationStatus;
   @ApiProperty({ format: 'uuid' }) hostId!: string;
   @ApiProperty() node!: string;
@@ -264,4 +266,21 @@ export class ActionBody {
 
 export class OperationEnvelope {
   @ApiProperty({ type: OperationDto }) operation!: OperationDto;
+}
+
+/** `true`/`false` in a query string; anything else is left for @IsBoolean() to refuse. */
+const QUERY_BOOLEANS: Readonly<Record<string, boolean>> = { true: true, false: false };
+
+export class DeleteQuery {
+  @ApiPropertyOptional({
+    type: Boolean,
+    default: false,
+    description: 'An adopted application: destroy its container instead of unmanaging it',
+  })
+  @Optional()
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' && value in QUERY_BOOLEANS ? QUERY_BOOLEANS[value] : value,
+  )
+  @IsBoolean()
+  destroy?: boolean;
 }

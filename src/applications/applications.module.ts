@@ -6,6 +6,11 @@ import { OperationsController } from '../operations/operations.controller';
 import { OperationsService } from '../operations/operations.service';
 import { PortsController } from '../ports/ports.controller';
 import { PortsService } from '../ports/ports.service';
+import { AdoptRequests } from './adopt/adopt-request.service';
+import { AdoptionsController } from './adopt/adoptions.controller';
+import { AdoptQueue } from './adopt/adopt.queue';
+import { AdoptionAllocator } from './adopt/adoption-allocator';
+import { ContainerDiscovery } from './adopt/container-discovery.service';
 import { ApplicationAllocator } from './allocation/application-allocator';
 import { LiveNodes } from './allocation/live-nodes';
 import { DeployQueueModule } from './deploy/deploy.module';
@@ -29,7 +34,8 @@ import { ApplicationsService } from './applications.service';
     ProxmoxModule,
     CatalogModule,
   ],
-  controllers: [ApplicationsController, OperationsController, PortsController],
+  // Adoptions first: their static paths must be matched before /api/apps/:id.
+  controllers: [AdoptionsController, ApplicationsController, OperationsController, PortsController],
   providers: [
     ApplicationAllocator,
     ApplicationsService,
@@ -39,6 +45,10 @@ import { ApplicationsService } from './applications.service';
     LiveNodes,
     DeployRequests,
     LifecycleRequests,
+    ContainerDiscovery,
+    AdoptionAllocator,
+    AdoptQueue,
+    AdoptRequests,
   ],
   exports: [ApplicationAllocator, ApplicationsService, OperationsService],
 })

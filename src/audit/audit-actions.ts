@@ -16,4 +16,5 @@ export const AuditAction = {
   HostSync: 'host.sync',
   CatalogReload: 'catalog.reload',
   ApplicationCredentialsRead: 'application.credentials_read',
+  ApplicationAdopt: 'application.adopt',
 } as const;

@@ -197,15 +197,20 @@ export class ContainerSteps {
   /**
    * Compensation: stops and destroys this application's container with its
    * disks. Nothing to do when the VMID is free; never touches a guest that
-   * is not the application's.
+   * is not the application's (`owns` tells: by default our marks, which an
+   * adopted container does not carry).
    */
-  async destroyContainer(input: ContainerInput): Promise<{ destroyed: boolean }> {
+  async destroyContainer(
+    input: ContainerInput,
+    owns: (config: Record<string, string>) => boolean = (config) =>
+      belongsTo(config, input.applicationId),
+  ): Promise<{ destroyed: boolean }> {
     const { connection } = input.target;
     const ref = this.ref(input);
     const existing = await this.readConfig(input);
     const config = existing && (await this.settledConfig(input, existing));
     if (config === null) return { destroyed: false };
-    if (!belongsTo(config, input.applicationId)) throw this.conflict(input.vmid);
+    if (!owns(config)) throw this.conflict(input.vmid);
     try {
       if ((await this.awaitUnlocked(input)) === 'running') {
         await this.gateway.waitForTask(

@@ -47,6 +47,10 @@ export class DeployPlanBuilder {
       { application: applicationId },
       { orderBy: { port: 'asc', protocol: 'asc' } },
     );
+    if (application.catalogId === null) {
+      // Adopted containers run on their own steps (see adopt/), never a deploy plan.
+      throw new Error('an adopted application has no deploy plan');
+    }
     const app = this.catalog.find(application.catalogId);
     if (!app) throw new CatalogAppGone(application.catalogId);
     if (application.vmid === null || application.rootPassword === null) {

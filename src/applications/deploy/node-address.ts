@@ -2,8 +2,9 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { ProxmoxGateway } from '../../proxmox/gateway/proxmox-gateway';
+import type { ProxmoxHost } from '../../proxmox/hosts/proxmox-host.entity';
 import { ProxmoxNode } from '../../proxmox/hosts/proxmox-node.entity';
-import type { BuiltPlan } from './deploy-plan.builder';
+import type { DeployTarget } from './container.steps';
 
 /**
  * Where an application's node answers: forwarded ports listen on the node
@@ -22,7 +23,7 @@ export class NodeAddress {
    * answer now; the host's own address when neither is known (a stand-alone
    * node is the host).
    */
-  async of({ plan, host }: BuiltPlan): Promise<string> {
+  async of({ plan, host }: { plan: { target: DeployTarget }; host: ProxmoxHost }): Promise<string> {
     const node = plan.target.node;
     const stored = await this.em
       .fork()

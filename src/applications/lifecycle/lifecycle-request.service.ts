@@ -35,7 +35,13 @@ export class LifecycleRequests {
     private readonly queue: LifecycleQueue,
   ) {}
 
-  async request(id: string, action: LifecycleAction, principal: Principal): Promise<Operation> {
+  /** `destroy`: a delete of an adopted application destroys the container (others always do). */
+  async request(
+    id: string,
+    action: LifecycleAction,
+    principal: Principal,
+    options: { destroy?: boolean } = {},
+  ): Promise<Operation> {
     let before: ApplicationStatus;
     let operation: Operation;
     try {
@@ -59,7 +65,7 @@ export class LifecycleRequests {
       throw err;
     }
     try {
-      await this.queue.enqueue(operation);
+      await this.queue.enqueue(operation, options);
     } catch (err) {
       await this.em.fork().transactional(async (em) => {
         await em.nativeDelete(Operation, { id: operation.id });

@@ -1,6 +1,7 @@
 import { BullModule } from '@nestjs/bull';
 import { DynamicModule, Module } from '@nestjs/common';
 import { QueueName } from '../../queue/queue-names';
+import { ADOPT_WORK } from '../adopt/adopt-work';
 import { DeployWorkModule } from '../deploy/deploy-work.module';
 import { LifecycleProcessor } from './lifecycle.processor';
 import { LifecycleQueue } from './lifecycle.queue';
@@ -14,14 +15,17 @@ import { LifecycleSteps } from './lifecycle.steps';
 })
 export class LifecycleQueueModule {}
 
-/** The lifecycle worker: exists only in processes that run the worker role. */
+/**
+ * The lifecycle worker: exists only in processes that run the worker role.
+ * Adoptions run on its queue, and adopted applications' actions on their own steps.
+ */
 @Module({})
 export class LifecycleWorkerModule {
   static register(runsWorker: boolean): DynamicModule {
     return {
       module: LifecycleWorkerModule,
       imports: runsWorker ? [LifecycleQueueModule, DeployWorkModule] : [],
-      providers: runsWorker ? [LifecycleSteps, LifecycleProcessor] : [],
+      providers: runsWorker ? [LifecycleSteps, LifecycleProcessor, ...ADOPT_WORK] : [],
     };
   }
 }

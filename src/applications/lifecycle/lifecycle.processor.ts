@@ -6,8 +6,10 @@ import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { AppConfig } from '../../config/app-config';
 import { LogLevel } from '../../operations/deployment-log.entity';
 import { Operation, OperationStatus, OperationType } from '../../operations/operation.entity';
-import { StepFailure, StepRunner } from '../../operations/step-runner';
+import { StepFailure, type StepRun, StepRunner } from '../../operations/step-runner';
 import { QueueName } from '../../queue/queue-names';
+import { AdoptedPlanBuilder } from '../adopt/adopted-plan.builder';
+import { AdoptedSteps } from '../adopt/adopted.steps';
 import { ApplicationAllocator } from '../allocation/application-allocator';
 import { Application } from '../application.entity';
 import { ApplicationStatus } from '../application-status';
@@ -26,6 +28,12 @@ const OUTCOME: Record<LifecycleType, ApplicationStatus | null> = {
   [OperationType.Delete]: null,
 };
 
+/** One attempt's steps over its plan; the runner's other inputs come from the operation. */
+interface LifecycleWork {
+  secrets: string[];
+  run(base: Omit<StepRun<unknown, DeployState>, 'steps' | 'plan'>): Promise<DeployState>;
+}
+
 /**
  * Runs lifecycle operations with the step runner. The application keeps its
  * transitional status until the operation succeeds (running, stopped, or the
@@ -42,19 +50,21 @@ export class LifecycleProcessor implements OnModuleInit {
     private readonly plans: DeployPlanBuilder,
     private readonly steps: LifecycleSteps,
     private readonly allocator: ApplicationAllocator,
+    private readonly adoptedPlans: AdoptedPlanBuilder,
+    private readonly adoptedSteps: AdoptedSteps,
   ) {}
 
   onModuleInit(): void {
     this.queue
       .process(LIFECYCLE_JOB, this.config.jobs.deployConcurrency, (job: Job<LifecycleJobData>) =>
-        this.handle(job.data.operationId, job.attemptsMade),
+        this.handle(job.data.operationId, job.attemptsMade, job.data.destroy === true),
       )
       .catch((err: Error) => {
         this.logger.warn({ err: { message: err.message } }, 'the lifecycle worker stopped');
       });
   }
 
-  async handle(operationId: string, failedAttempts: number): Promise<void> {
+  async handle(operationId: string, failedAttempts: number, destroy = false): Promise<void> {
     const op = await this.em.fork().findOne(Operation, { id: operationId });
     if (!op || op.status === OperationStatus.Succeeded || op.status === OperationStatus.Failed) {
       return;
@@ -69,14 +79,14 @@ export class LifecycleProcessor implements OnModuleInit {
       await this.allocator.discard(applicationId);
       return;
     }
-    const built = await this.plans.build(applicationId);
-    const log = { operationId, applicationId, secrets: built.secrets };
+    const work = app.adopted
+      ? await this.adoptedWork(type, applicationId, destroy)
+      : await this.deployedWork(type, applicationId);
+    const log = { operationId, applicationId, secrets: work.secrets };
     await this.runner.log(log, null, LogLevel.Info, `${type}: ${line}`);
     try {
-      const state = await this.runner.run<typeof built.plan, DeployState>({
+      const state = await work.run({
         ...log,
-        steps: this.steps.of(type),
-        plan: built.plan,
         state: app.ipAddress ? { ipAddress: app.ipAddress } : {},
         describe: describeFailure,
       });
@@ -84,7 +94,7 @@ export class LifecycleProcessor implements OnModuleInit {
     } catch (err) {
       const cause = err instanceof StepFailure ? err.error : err;
       const message = err instanceof StepFailure ? err.message : describeFailure(err);
-      this.logRaw(operationId, attempt, cause, built.secrets);
+      this.logRaw(operationId, attempt, cause, work.secrets);
       if (!last && classifyFailure(cause) === 'retryable') {
         await this.runner.log(log, null, LogLevel.Warn, `attempt ${attempt} failed; retrying`);
         throw err;
@@ -96,6 +106,27 @@ export class LifecycleProcessor implements OnModuleInit {
       await em.flush();
       await this.runner.finish(operationId, message);
     }
+  }
+
+  private async deployedWork(type: LifecycleType, applicationId: string): Promise<LifecycleWork> {
+    const built = await this.plans.build(applicationId);
+    return {
+      secrets: built.secrets,
+      run: (base) => this.runner.run({ ...base, steps: this.steps.of(type), plan: built.plan }),
+    };
+  }
+
+  /** An adopted container has no catalog app: its own steps, and a delete may leave it be. */
+  private async adoptedWork(
+    type: LifecycleType,
+    applicationId: string,
+    destroy: boolean,
+  ): Promise<LifecycleWork> {
+    const { plan } = await this.adoptedPlans.build(applicationId);
+    return {
+      secrets: [],
+      run: (base) => this.runner.run({ ...base, steps: this.adoptedSteps.of(type, destroy), plan }),
+    };
   }
 
   private async succeed(
