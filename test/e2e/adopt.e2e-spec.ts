@@ -1,4 +1,7 @@
 import { EntityManager } from '@mikro-orm/postgresql';
+import { AdoptionAllocator } from '../../src/applications/adopt/adoption-allocator';
+import { OperationType } from '../../src/operations/operation.entity';
+import { OverdueOperations } from '../../src/operations/overdue-operations';
 import type { FaultRuleInput } from '../pve-simulator/faults/fault-rules';
 import { SimulatorFixture } from '../pve-simulator/testing/simulator-fixture';
 import { type AppBody, operationOf, reaches, settled } from '../support/deployments';
@@ -240,6 +243,16 @@ describe('discover and adopt', () => {
         400,
         ['hostId'],
       );
+      const disabled = await createUser(t, admin);
+      const patched = await t
+        .http()
+        .patch(`/api/users/${disabled.userId}`)
+        .set(bearer(admin))
+        .send({ disabled: true });
+      expect(patched.status).toBe(200);
+      expectError(await adopt(admin, adoptBody(id, { ownerId: disabled.userId })), 400, [
+        'ownerId',
+      ]);
       for (const exposePorts of [
         [0],
         [65536],
@@ -251,6 +264,20 @@ describe('discover and adopt', () => {
       }
       const count = await sql().execute('select count(*)::int as n from application where adopted');
       expect(count).toEqual([{ n: 0 }]);
+    });
+
+    it('answers 400 for a container whose hostname is not one RFC 1123 label', async () => {
+      const id = await foreign('web.example.com');
+      const body = expectError(await adopt(admin, adoptBody(id)), 400, ['vmid']);
+      expect(body.details?.[0].message).toMatch(/hostname is not one RFC 1123 label/);
+    });
+
+    it('answers 502 in our words, with nothing reserved, when the container cannot be read', async () => {
+      const id = await foreign('unreadable');
+      await inject([{ path: `/lxc/${id}/config`, status: 596, message: UPSTREAM_TEXT }]);
+      const body = expectError(await adopt(admin, adoptBody(id)), 502);
+      expect(JSON.stringify(body)).not.toContain(UPSTREAM_TEXT);
+      expect(await sql().execute('select id from application where vmid = ?', [id])).toEqual([]);
     });
 
     it('adopts a running container: adopting at once, then running with its ports forwarded', async () => {
@@ -313,8 +340,10 @@ describe('discover and adopt', () => {
     });
 
     it('answers 409 for a VMID an application manages, adopted or deployed', async () => {
-      expectError(await adopt(admin, adoptBody(adoptedVmid)), 409);
-      expectError(await adopt(admin, adoptBody(deployed.vmid!)), 409);
+      const again = expectError(await adopt(admin, adoptBody(adoptedVmid)), 409);
+      expect(again.message).toBe(`VMID ${adoptedVmid} is already managed by an application`);
+      const theirs = expectError(await adopt(admin, adoptBody(deployed.vmid!)), 409);
+      expect(theirs.message).toBe(`VMID ${deployed.vmid} is already managed by an application`);
     });
 
     it('answers 409 for a container whose hostname a live application has', async () => {
@@ -378,6 +407,35 @@ describe('discover and adopt', () => {
       await sim.control('DELETE', '/_sim/faults');
       expect((await discovered()).map((c) => c.vmid)).toContain(id);
     });
+  });
+
+  it('ends an adoption whose job was lost through its overdue handler, leaving the container be', async () => {
+    const id = await foreign('legacy-lost');
+    const before = await container(id);
+    // Reserved as the request does, but no job ever runs it.
+    const { application, operation } = await t.app.get(AdoptionAllocator).allocate({
+      ownerId: owner.userId,
+      actorId: admin.userId,
+      hostId,
+      node: 'pve1',
+      vmid: id,
+      name: 'lost',
+      captured: { hostname: 'legacy-lost', cores: 1, memoryMb: 512, swapMb: 0, diskGb: 1 },
+      exposePorts: [SERVICE_PORT],
+    });
+    const handler = t.app.get(OverdueOperations).handlerOf(OperationType.Adopt)!;
+    expect(handler.deadlineMs(OperationType.Adopt)).toBe(t.config.jobs.actionDeadlineMs);
+    await handler.end(operation);
+    const ended = (await t.http().get(`/api/apps/${application.id}`).set(bearer(owner)))
+      .body as AppBody;
+    expect(ended).toMatchObject({
+      status: 'error',
+      vmid: null,
+      ports: [],
+      lastError: 'the adoption was interrupted and did not finish in time',
+    });
+    expect((await operationOf(t, owner, application.id)).status).toBe('failed');
+    expect(await container(id)).toEqual(before);
   });
 
   describe('delete', () => {

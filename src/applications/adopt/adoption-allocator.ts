@@ -25,6 +25,10 @@ export interface AdoptionRequest {
 const HOST_VMID_INDEX = 'application_host_id_vmid_unique';
 const HOSTNAME_INDEX = 'application_hostname_live_unique';
 
+function managed(vmid: number): DomainError {
+  return DomainError.conflict(`VMID ${vmid} is already managed by an application`);
+}
+
 /** A public port's name: adopted containers have no catalog to name them. */
 export function exposedPortName(containerPort: number): string {
   return `tcp-${containerPort}`;
@@ -34,9 +38,9 @@ export function exposedPortName(containerPort: number): string {
  * Reserves an existing container for an application in one transaction
  * under the host row lock, as a deployment is allocated: the row (adopted,
  * status adopting), public ports for the exposed ports and the queued adopt
- * operation. The unique (host, VMID) index decides whether another
- * application manages the container already, the hostname index whether
- * the name is free.
+ * operation. Whether another application manages the container is
+ * checked under that lock and backed by the unique (host, VMID) index; the
+ * hostname index decides whether the name is free.
  */
 @Injectable()
 export class AdoptionAllocator {
@@ -51,6 +55,8 @@ export class AdoptionAllocator {
           { lockMode: LockMode.PESSIMISTIC_WRITE },
         );
         if (!host) throw DomainError.invalid('hostId', 'hostId does not name a Proxmox host');
+        // Said before the hostname: a managed container also has a live application's hostname.
+        if ((await em.count(Application, { host, vmid: req.vmid })) > 0) throw managed(req.vmid);
         const held = await em.execute<HeldPort[]>(
           'select port, protocol from port_allocation where host_id = ?',
           [host.id],
@@ -94,9 +100,7 @@ export class AdoptionAllocator {
     } catch (err) {
       if (err instanceof UniqueConstraintViolationException) {
         const constraint = (err as { constraint?: string }).constraint;
-        if (constraint === HOST_VMID_INDEX) {
-          throw DomainError.conflict(`VMID ${req.vmid} is already managed by an application`);
-        }
+        if (constraint === HOST_VMID_INDEX) throw managed(req.vmid);
         if (constraint === HOSTNAME_INDEX) {
           throw DomainError.conflict(`hostname '${req.captured.hostname}' is taken`);
         }
