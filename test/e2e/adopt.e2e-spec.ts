@@ -380,6 +380,22 @@ describe('discover and adopt', () => {
       expect((await fetch(running!.url!)).status).toBe(200);
     });
 
+    it('retries a forwarding failure that happens once into a running application', async () => {
+      const id = await foreign('legacy-retried', { service: true });
+      await inject([{ sshCommand: 'add.{1,12}rule', dropConnection: true, times: 1 }]);
+      const res = await adopt(admin, adoptBody(id, { exposePorts: [SERVICE_PORT] }));
+      expect(res.status).toBe(202);
+      const app = res.body as AppBody;
+      const done = await reaches(t, admin, app.id, ['running', 'stopped', 'error']);
+      expect(done).toMatchObject({ status: 'running', lastError: null });
+      expect(await operationOf(t, admin, app.id)).toMatchObject({
+        status: 'succeeded',
+        attempts: 2,
+      });
+      expect((await fetch(done!.url!)).status).toBe(200);
+      expect(await forwardsOf(app.id)).toHaveLength(1);
+    });
+
     it('ends in error with nothing reserved and the container untouched when forwarding fails', async () => {
       const id = await foreign('legacy-unforwarded', { service: true });
       const before = await container(id);
