@@ -1,7 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { DeployQueueModule } from '../applications/deploy/deploy.module';
 import { DeployWorkModule } from '../applications/deploy/deploy-work.module';
-import { LifecycleQueueModule } from '../applications/lifecycle/lifecycle.module';
 import { AuthModule } from '../auth/auth.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { MaintenanceProcessor } from './maintenance.processor';
@@ -15,7 +13,7 @@ export class MaintenanceModule {
     return {
       module: MaintenanceModule,
       imports: runsWorker
-        ? [AuthModule, SessionsModule, DeployQueueModule, LifecycleQueueModule, DeployWorkModule]
+        ? [AuthModule, SessionsModule, DeployWorkModule]
         : [AuthModule, SessionsModule],
       providers: runsWorker
         ? [OperationReconciler, MaintenanceProcessor, MaintenanceScheduler]

@@ -4,7 +4,7 @@ import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { ApiTokensService } from '../auth/api-tokens.service';
 import { QueueName } from '../queue/queue-names';
 import { SessionsService } from '../sessions/sessions.service';
-import { OperationReconciler, type ReconcileResult } from './operation-reconciler';
+import { OperationReconciler, type OperationsReconciled } from './operation-reconciler';
 
 export const PRUNE_CREDENTIALS_JOB = 'prune-expired-credentials';
 export const RECONCILE_OPERATIONS_JOB = 'reconcile-operations';
@@ -34,7 +34,7 @@ export class MaintenanceProcessor {
 
   @Process(RECONCILE_OPERATIONS_JOB)
   @CreateRequestContext()
-  async reconcileOperations(): Promise<ReconcileResult> {
+  async reconcileOperations(): Promise<OperationsReconciled> {
     return this.reconciler.reconcile();
   }
 }

@@ -2,7 +2,8 @@ import { getQueueToken } from '@nestjs/bull';
 import { EntityManager } from '@mikro-orm/postgresql';
 import type { Queue } from 'bull';
 import { RECONCILE_OPERATIONS_JOB } from '../../src/maintenance/maintenance.processor';
-import { DEPLOY_ABANDONED, STATE_UNREADABLE } from '../../src/maintenance/operation-reconciler';
+import { DEPLOY_ABANDONED } from '../../src/applications/deploy/deploy-overdue.handler';
+import { STATE_UNREADABLE } from '../../src/applications/lifecycle/lifecycle-overdue.handler';
 import { QueueName } from '../../src/queue/queue-names';
 import { SimulatorFixture } from '../pve-simulator/testing/simulator-fixture';
 import { type AppBody, operationOf, settled } from '../support/deployments';
@@ -198,5 +199,21 @@ describe('operation reconciler', () => {
         [app.id],
       ),
     ).toEqual([{ n: app.ports.length }]);
+  });
+
+  it('leaves an operation of a type no module ends alone, and says so once', async () => {
+    // No module of this process registers a handler for backup deletions.
+    const { app, operationId } = await lostAction('backup_delete', 'running');
+    await overdue(operationId);
+    await reconcile();
+    await reconcile();
+    const op = await t.http().get(`/api/operations/${operationId}`).set(bearer(user));
+    expect(op.body).toMatchObject({ type: 'backup_delete', status: 'queued' });
+    expect(await read(app.id)).toMatchObject({ status: 'running', lastError: null });
+    const said = t.logs
+      .entries()
+      .filter((e) => e.msg === 'no handler ends overdue operations of this type; left alone');
+    expect(said).toEqual([expect.objectContaining({ type: 'backup_delete' })]);
+    await sql().execute(`update operation set status = 'failed' where id = ?`, [operationId]);
   });
 });

@@ -2,7 +2,7 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { getQueueToken } from '@nestjs/bull';
 import type { Queue } from 'bull';
 import { RECONCILE_OPERATIONS_JOB } from '../../src/maintenance/maintenance.processor';
-import { DEPLOY_ABANDONED } from '../../src/maintenance/operation-reconciler';
+import { DEPLOY_ABANDONED } from '../../src/applications/deploy/deploy-overdue.handler';
 import { QueueName } from '../../src/queue/queue-names';
 import { SimulatorFixture } from '../pve-simulator/testing/simulator-fixture';
 import { type AppBody, operationOf, settled } from '../support/deployments';

@@ -1,6 +1,7 @@
 import { BullModule } from '@nestjs/bull';
 import { DynamicModule, Module } from '@nestjs/common';
 import { QueueName } from '../../queue/queue-names';
+import { DeployOverdueHandler } from './deploy-overdue.handler';
 import { DeployProcessor } from './deploy.processor';
 import { DeployWorkModule } from './deploy-work.module';
 import { DeployQueue } from './deploy.queue';
@@ -20,7 +21,7 @@ export class DeployWorkerModule {
     return {
       module: DeployWorkerModule,
       imports: runsWorker ? [DeployQueueModule, DeployWorkModule] : [],
-      providers: runsWorker ? [DeployProcessor] : [],
+      providers: runsWorker ? [DeployProcessor, DeployOverdueHandler] : [],
     };
   }
 }

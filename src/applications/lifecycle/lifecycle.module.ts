@@ -3,6 +3,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { QueueName } from '../../queue/queue-names';
 import { ADOPT_WORK } from '../adopt/adopt-work';
 import { DeployWorkModule } from '../deploy/deploy-work.module';
+import { LifecycleOverdueHandler } from './lifecycle-overdue.handler';
 import { LifecycleProcessor } from './lifecycle.processor';
 import { LifecycleQueue } from './lifecycle.queue';
 import { LifecycleSteps } from './lifecycle.steps';
@@ -25,7 +26,9 @@ export class LifecycleWorkerModule {
     return {
       module: LifecycleWorkerModule,
       imports: runsWorker ? [LifecycleQueueModule, DeployWorkModule] : [],
-      providers: runsWorker ? [LifecycleSteps, LifecycleProcessor, ...ADOPT_WORK] : [],
+      providers: runsWorker
+        ? [LifecycleSteps, LifecycleProcessor, LifecycleOverdueHandler, ...ADOPT_WORK]
+        : [],
     };
   }
 }
