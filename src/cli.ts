@@ -6,6 +6,7 @@ import { ConfigError } from './config/environment';
 import { loadConfig } from './config/load-config';
 import { rotateSecrets } from './crypto/key-rotation';
 import { migrate } from './database/migrate';
+import { RECONCILE_WAIT_MS, requestReconcile } from './maintenance/reconcile-command';
 import { buildOrmOptions } from './database/orm-options';
 import { PasswordHasher } from './users/password-hasher';
 import { User, UserRole } from './users/user.entity';
@@ -20,7 +21,12 @@ const USAGE = `Usage:
       resumable and can be repeated.
   proximity-cli user:create [--username NAME] [--admin]
       Create a user (default name: admin). The password is read from
-      PROXIMITY_NEW_PASSWORD, or generated and printed once.`;
+      PROXIMITY_NEW_PASSWORD, or generated and printed once.
+  proximity-cli reconcile [--wait-seconds N]
+      Run one reconcile pass on a worker (overdue operations, orphaned port
+      allocations, forwarding rules, containers and temporary snapshots,
+      vanished containers) and print its summary as JSON. Needs a running
+      worker; gives up after N seconds (default 600) if none finished it.`;
 
 async function createUser(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -77,6 +83,17 @@ async function rotateKeys(): Promise<void> {
   }
 }
 
+async function reconcile(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: { 'wait-seconds': { type: 'string' } } });
+  const given = values['wait-seconds'];
+  const waitSeconds = given === undefined ? RECONCILE_WAIT_MS / 1000 : Number(given);
+  if (!Number.isInteger(waitSeconds) || waitSeconds < 1) {
+    throw new UsageError('--wait-seconds must be a whole number of seconds, at least 1');
+  }
+  const summary = await requestReconcile(loadConfig(), waitSeconds * 1000);
+  process.stdout.write(`${JSON.stringify(summary)}\n`);
+}
+
 class UsageError extends Error {}
 
 async function main(argv: string[]): Promise<void> {
@@ -93,6 +110,8 @@ async function main(argv: string[]): Promise<void> {
       return createUser(rest);
     case 'keys:rotate':
       return rotateKeys();
+    case 'reconcile':
+      return reconcile(rest);
     default:
       throw new UsageError(USAGE);
   }

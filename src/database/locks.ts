@@ -26,6 +26,8 @@ export const Lock = {
   HostRanges: named('host-ranges'),
   /** The applications of one owner: two deploys cannot both pass the per-user quota. */
   ApplicationsOf: (ownerId: string): NamedLock => named('applications-of-owner', ownerId),
+  /** One reconcile pass at a time: the scheduled job and the CLI may run together. */
+  Reconciler: named('reconciler'),
 } as const;
 
 /**

@@ -4,7 +4,11 @@ import { AuthModule } from '../auth/auth.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { MaintenanceProcessor } from './maintenance.processor';
 import { MaintenanceScheduler } from './maintenance.scheduler';
+import { HostInventoryReader } from './host-inventory';
 import { OperationReconciler } from './operation-reconciler';
+import { OrphanGuests } from './orphan-guests';
+import { OrphanReconciler } from './orphan-reconciler';
+import { Reconciler } from './reconciler';
 
 /** Processors exist only in processes that run the worker role. */
 @Module({})
@@ -16,7 +20,15 @@ export class MaintenanceModule {
         ? [AuthModule, SessionsModule, DeployWorkModule]
         : [AuthModule, SessionsModule],
       providers: runsWorker
-        ? [OperationReconciler, MaintenanceProcessor, MaintenanceScheduler]
+        ? [
+            OperationReconciler,
+            HostInventoryReader,
+            OrphanGuests,
+            OrphanReconciler,
+            Reconciler,
+            MaintenanceProcessor,
+            MaintenanceScheduler,
+          ]
         : [],
     };
   }

@@ -4,10 +4,13 @@ import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { ApiTokensService } from '../auth/api-tokens.service';
 import { QueueName } from '../queue/queue-names';
 import { SessionsService } from '../sessions/sessions.service';
-import { OperationReconciler, type OperationsReconciled } from './operation-reconciler';
+import type { OperationsReconciled } from './operation-reconciler';
+import { Reconciler, type ReconcileSummary } from './reconciler';
 
 export const PRUNE_CREDENTIALS_JOB = 'prune-expired-credentials';
 export const RECONCILE_OPERATIONS_JOB = 'reconcile-operations';
+/** A whole pass: overdue operations and orphans (scheduled less often; what the CLI asks for). */
+export const RECONCILE_JOB = 'reconcile';
 // Kept a day past expiry so a late "token expired" answer can still be explained from the rows.
 const GRACE_MS = 86_400_000;
 
@@ -19,7 +22,7 @@ export class MaintenanceProcessor {
     readonly orm: MikroORM,
     private readonly sessions: SessionsService,
     private readonly apiTokens: ApiTokensService,
-    private readonly reconciler: OperationReconciler,
+    private readonly reconciler: Reconciler,
   ) {}
 
   @Process(PRUNE_CREDENTIALS_JOB)
@@ -35,6 +38,12 @@ export class MaintenanceProcessor {
   @Process(RECONCILE_OPERATIONS_JOB)
   @CreateRequestContext()
   async reconcileOperations(): Promise<OperationsReconciled> {
+    return this.reconciler.reconcileOperations();
+  }
+
+  @Process(RECONCILE_JOB)
+  @CreateRequestContext()
+  async reconcile(): Promise<ReconcileSummary> {
     return this.reconciler.reconcile();
   }
 }

@@ -3,10 +3,16 @@ import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import type { Queue } from 'bull';
 import { QueueName } from '../queue/queue-names';
-import { PRUNE_CREDENTIALS_JOB, RECONCILE_OPERATIONS_JOB } from './maintenance.processor';
+import {
+  PRUNE_CREDENTIALS_JOB,
+  RECONCILE_JOB,
+  RECONCILE_OPERATIONS_JOB,
+} from './maintenance.processor';
 
 const HOURLY = '17 * * * *';
 const EVERY_MINUTE = '* * * * *';
+// The orphan sweep reads every host's guests, rules and snapshots: not every minute.
+const EVERY_FIVE_MINUTES = '*/5 * * * *';
 
 /** Registers the repeatable maintenance jobs; Bull de-duplicates them across workers. */
 @Injectable()
@@ -23,6 +29,7 @@ export class MaintenanceScheduler implements OnApplicationBootstrap {
     for (const [name, cron] of [
       [PRUNE_CREDENTIALS_JOB, HOURLY],
       [RECONCILE_OPERATIONS_JOB, EVERY_MINUTE],
+      [RECONCILE_JOB, EVERY_FIVE_MINUTES],
     ]) {
       this.queue.add(name, {}, { repeat: { cron }, jobId: name }).catch((err: Error) => {
         this.logger.warn({ err: { message: err.message } }, 'could not schedule maintenance');

@@ -136,6 +136,18 @@ export class ForwardingRules {
     return this.shell.withSession(target, (session) => this.readRules(session));
   }
 
+  /**
+   * Deletes the rules of Proximity's chain that have these handles and still
+   * exist (nft never reuses a handle); how many were deleted.
+   */
+  async removeHandles(target: ShellTarget, handles: readonly number[]): Promise<number> {
+    return this.shell.withSession(target, async (session) => {
+      const present = (await this.readRules(session)).filter((r) => handles.includes(r.handle));
+      for (const rule of present) await this.deleteRule(session, rule.handle);
+      return present.length;
+    });
+  }
+
   private async readRules(session: ShellSession): Promise<NftForward[]> {
     try {
       const result = await session.runChecked({

@@ -2,6 +2,8 @@ import {
   applicationDescription,
   applicationTag,
   belongsTo,
+  hasOwnershipTag,
+  markedApplication,
   operationOfSnapshot,
   parseFeatures,
   temporarySnapshotName,
@@ -22,6 +24,20 @@ describe('container ownership marks', () => {
     expect(belongsTo({ description: `notes mentioning ${id}` }, id)).toBe(false);
     expect(belongsTo({ tags: `${applicationTag(id)}x` }, id)).toBe(false);
     expect(belongsTo({}, id)).toBe(false);
+  });
+
+  it('names the application a marked config belongs to, by tag or description line', () => {
+    expect(markedApplication({ tags: `proximity;${applicationTag(id)}` })).toBe(id);
+    expect(markedApplication({ description: applicationDescription(id.toUpperCase()) })).toBe(id);
+    expect(markedApplication({ tags: 'proximity;web', description: 'notes' })).toBeNull();
+    expect(markedApplication({ tags: `${applicationTag(id)}x` })).toBeNull();
+    expect(markedApplication({})).toBeNull();
+  });
+
+  it('filters listed guests on their tags before any config is read', () => {
+    expect(hasOwnershipTag(['proximity'])).toBe(true);
+    expect(hasOwnershipTag([applicationTag(id)])).toBe(true);
+    expect(hasOwnershipTag(['web', 'proximityx', `${applicationTag(id)}x`])).toBe(false);
   });
 
   it('reads a features property string', () => {

@@ -50,3 +50,28 @@ export function operationOfSnapshot(name: string): string | null {
   if (!hex) return null;
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
+
+const APPLICATION_TAG =
+  /^proximity-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+const APPLICATION_LINE = /^proximity-application: ([0-9a-fA-F-]{36})$/;
+
+/** Whether a guest's tags carry one of our marks (a cheap filter before its config is read). */
+export function hasOwnershipTag(tags: readonly string[]): boolean {
+  return tags.some((tag) => tag === PROXIMITY_TAG || APPLICATION_TAG.test(tag));
+}
+
+/**
+ * The application a container's config names by our tag or, failing that,
+ * by our description line; null for a container without our marks.
+ */
+export function markedApplication(config: Record<string, string>): string | null {
+  for (const tag of (config.tags ?? '').split(/[;, ]+/)) {
+    const id = APPLICATION_TAG.exec(tag)?.[1];
+    if (id) return id;
+  }
+  for (const line of (config.description ?? '').split('\n')) {
+    const id = APPLICATION_LINE.exec(line.trim())?.[1];
+    if (id) return id.toLowerCase();
+  }
+  return null;
+}

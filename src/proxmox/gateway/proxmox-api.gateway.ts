@@ -14,6 +14,7 @@ import {
   type ContainerStatus,
   type NetworkInterface,
   ProxmoxGateway,
+  type TaggedGuest,
   type ProxmoxVersion,
   type TaskWait,
 } from './proxmox-gateway';
@@ -29,6 +30,9 @@ const DEFAULT_POLL_MS = 1000;
 
 /** A storage id or bridge name: nothing that could end its part of a property string. */
 const PROPERTY_VALUE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+/** A Proxmox snapshot name (pve-common's `configid`); anything else never reaches a path. */
+const SNAPSHOT_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,39}$/;
 
 function nodeSegment(node: string): string {
   if (isNodeName(node)) return node;
@@ -269,6 +273,38 @@ export class ProxmoxApiGateway extends ProxmoxGateway {
           : [],
       );
     });
+  }
+
+  // --- reconciler ---
+  async listTaggedGuests(connection: ProxmoxConnection): Promise<TaggedGuest[]> {
+    return this.with(connection, async (api) => {
+      const resources = await api.cluster.resources.$get({ type: 'vm' });
+      return resources.flatMap((r) => {
+        if ((r.type !== 'lxc' && r.type !== 'qemu') || typeof r.node !== 'string') return [];
+        const tags = typeof r.tags === 'string' ? r.tags.split(/[;, ]+/).filter(Boolean) : [];
+        const lock = typeof r.lock === 'string' && r.lock !== '' ? r.lock : null;
+        return [{ vmid: Number(r.vmid), node: r.node, type: r.type, tags, lock }];
+      });
+    });
+  }
+
+  async listSnapshots(connection: ProxmoxConnection, ref: ContainerRef): Promise<string[]> {
+    return this.withContainer(connection, ref, async (ct) =>
+      (await ct.snapshot.$get()).map((s) => s.name).filter((name) => name !== 'current'),
+    );
+  }
+
+  async deleteSnapshot(
+    connection: ProxmoxConnection,
+    ref: ContainerRef,
+    name: string,
+  ): Promise<string> {
+    if (!SNAPSHOT_NAME.test(name)) {
+      throw new ProxmoxError(ProxmoxErrorKind.InvalidRequest, 'refused snapshot name');
+    }
+    return this.withContainer(connection, ref, (ct) =>
+      ct.snapshot.$(encodeURIComponent(name)).$delete(),
+    );
   }
 
   private async withContainer<T>(

@@ -91,6 +91,15 @@ export interface ClusterContainer {
   diskBytes: number | null;
 }
 
+// --- reconciler ---
+/** A guest of the cluster listing with the marks the reconciler looks at. */
+export interface TaggedGuest extends ClusterGuest {
+  /** Lower-cased, as Proxmox stores them. */
+  tags: string[];
+  /** The config lock (`create`, `backup`, …) or null. */
+  lock: string | null;
+}
+
 /**
  * Everything Proximity asks of a Proxmox VE cluster. Callers depend on this
  * port; the adapter speaks HTTPS (in tests, to the simulator over the network).
@@ -158,4 +167,22 @@ export abstract class ProxmoxGateway {
   // --- adopt ---
   /** Every container of the cluster with its resources, in one `/cluster/resources` read. */
   abstract listClusterContainers(connection: ProxmoxConnection): Promise<ClusterContainer[]>;
+
+  // --- reconciler ---
+  /**
+   * Every guest of the cluster with its tags and lock, from
+   * `/cluster/resources` (the cluster file system's list: a destroyed guest
+   * leaves it at once).
+   */
+  abstract listTaggedGuests(connection: ProxmoxConnection): Promise<TaggedGuest[]>;
+
+  /** The names of the container's snapshots (without `current`). */
+  abstract listSnapshots(connection: ProxmoxConnection, ref: ContainerRef): Promise<string[]>;
+
+  /** Deletes one snapshot of the container; the UPID of the task. */
+  abstract deleteSnapshot(
+    connection: ProxmoxConnection,
+    ref: ContainerRef,
+    name: string,
+  ): Promise<string>;
 }
