@@ -7,6 +7,7 @@ import {
   applicationTag,
   temporarySnapshotName,
 } from '../../src/applications/deploy/container-ownership';
+import { Lock, withLock } from '../../src/database/locks';
 import { GUEST_VANISHED, HOST_UNREADABLE } from '../../src/maintenance/orphan-reconciler';
 import { Reconciler, type ReconcileSummary } from '../../src/maintenance/reconciler';
 import { ForwardingRules } from '../../src/ports/forwarding-rules';
@@ -16,7 +17,7 @@ import { QueueName } from '../../src/queue/queue-names';
 import { SimulatorFixture } from '../pve-simulator/testing/simulator-fixture';
 import { type AppBody, operationOf, settled } from '../support/deployments';
 import { registerDeployHost } from '../support/hosts';
-import { spawnEntry } from '../support/spawn-app';
+import { spawnEntry, waitFor } from '../support/spawn-app';
 import { startFreshApp, type TestApp } from '../support/test-app';
 import { bearer, createUser, loginAdmin, type Session } from '../support/users';
 
@@ -210,6 +211,13 @@ describe('reconciler: orphans', () => {
     const finished = await operationOf(t, user, live.id);
     await snapshot(live.vmid!, temporarySnapshotName(finished.id));
     await snapshot(live.vmid!, 'before-upgrade');
+    // An operation within its deadline (its job elsewhere) still needs its snapshot.
+    const [running] = await sql().execute<{ id: string }[]>(
+      `insert into operation (id, type, status, application_id, created_at, updated_at)
+       values (gen_random_uuid(), 'backup', 'running', ?, now(), now()) returning id`,
+      [live.id],
+    );
+    await snapshot(live.vmid!, temporarySnapshotName(running.id));
     const stuckOp = await stuckStop(stuck);
     await destroyBehindOurBack(vanished.vmid!);
 
@@ -229,7 +237,10 @@ describe('reconciler: orphans', () => {
     expect(guest(ORPHAN_VMID)).toBeUndefined();
     expect(guest(FOREIGN_VMID)).toMatchObject({ status: 'stopped', tags: ['web'] });
     expect(guest(TAGGED_ONLY_VMID)).toMatchObject({ status: 'stopped', tags: ['proximity'] });
-    expect(guest(live.vmid!)).toMatchObject({ status: 'running', snapshots: ['before-upgrade'] });
+    expect(guest(live.vmid!)).toMatchObject({
+      status: 'running',
+      snapshots: ['before-upgrade', temporarySnapshotName(running.id)],
+    });
     const forwarded = state.forwards.map((f) => f.publicPort).sort();
     expect(forwarded).toEqual(
       [...live.ports, ...vanished.ports, ...stuck.ports].map((p) => p.publicPort).sort(),
@@ -241,6 +252,7 @@ describe('reconciler: orphans', () => {
     expect((await fetch(live.url!)).status).toBe(200);
     expect((await fetch(stuck.url!)).status).toBe(200);
     expect(await read(live.id)).toMatchObject({ status: 'running', lastError: null });
+    await sql().execute(`update operation set status = 'succeeded' where id = ?`, [running.id]);
     expect(await read(vanished.id)).toMatchObject({
       status: 'error',
       lastError: GUEST_VANISHED,
@@ -253,14 +265,17 @@ describe('reconciler: orphans', () => {
       t.logs.entries().filter((e) => e.msg === 'reconcile pass' && e.guestsVanished === 1),
     ).toHaveLength(1);
 
-    // What is left is all alive: the next pass, asked for from the CLI, finds nothing.
+    // The next pass, asked for from the CLI, finds only the snapshot of the operation ended since.
     await queue(QueueName.Maintenance).resume();
     const run = spawnEntry('src/cli.ts', t.env, ['reconcile']);
     expect(await run.exited).toBe(0);
-    expect(JSON.parse(run.stdout())).toEqual({ ...NOTHING, hostsSkipped: [] });
+    expect(JSON.parse(run.stdout())).toEqual({ ...NOTHING, snapshotsDeleted: 1, hostsSkipped: [] });
+    expect((await sim.state()).containers.find((c) => c.vmid === live.vmid)?.snapshots).toEqual([
+      'before-upgrade',
+    ]);
   });
 
-  it('changes nothing on a host it cannot list, and reports it skipped', async () => {
+  it('changes nothing on a host it cannot list whole, and reports it skipped', async () => {
     const [live] = (
       await sql().execute<{ id: string }[]>(
         `select id from application where status = 'running' order by created_at limit 1`,
@@ -273,25 +288,51 @@ describe('reconciler: orphans', () => {
     await destroyBehindOurBack(app.vmid!);
     const simBefore = await sim.state();
     const rowsBefore = await rows();
-    expect((await sim.control('POST', '/_sim/faults', { rules: [{ status: 596 }] })).status).toBe(
-      201,
-    );
+    const unreachable = [{ status: 596 }];
+    // The API answers but the nodes' rules cannot be read: a partial read is no read.
+    const noShell = [{ sshCommand: '.', status: 255, message: 'Connection refused' }];
+    for (const rules of [unreachable, noShell]) {
+      expect((await sim.control('POST', '/_sim/faults', { rules })).status).toBe(201);
 
-    const summary = await reconcile();
+      const summary = await reconcile();
 
-    expect(summary).toEqual({
-      ...NOTHING,
-      hostsSkipped: [{ hostId, name: 'pve-orphans', reason: HOST_UNREADABLE }],
-    });
-    await sim.control('DELETE', '/_sim/faults');
-    const simAfter = await sim.state();
-    expect({ ...simAfter, tasks: null, calls: null }).toEqual({
-      ...simBefore,
-      tasks: null,
-      calls: null,
-    });
-    expect(await rows()).toEqual(rowsBefore);
+      expect(summary).toEqual({
+        ...NOTHING,
+        hostsSkipped: [{ hostId, name: 'pve-orphans', reason: HOST_UNREADABLE }],
+      });
+      await sim.control('DELETE', '/_sim/faults');
+      const simAfter = await sim.state();
+      expect({ ...simAfter, tasks: null, calls: null }).toEqual({
+        ...simBefore,
+        tasks: null,
+        calls: null,
+      });
+      expect(await rows()).toEqual(rowsBefore);
+    }
     expect(await allocatedPorts(failed.id)).toEqual(failed.ports.map((p) => p.publicPort));
+
+    // Reachable again. While another pass (another process) holds the lock, a pass waits for it.
+    let pass: Promise<ReconcileSummary> | undefined;
+    await withLock(Lock.Reconciler, t.app.get(EntityManager).fork(), async () => {
+      pass = reconcile();
+      await waitFor(async () => {
+        const [{ n }] = await sql().execute<{ n: number }[]>(
+          `select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted`,
+        );
+        return n > 0;
+      }, 30_000);
+      expect((await sim.state()).containers.map((c) => c.vmid)).toContain(ORPHAN_VMID);
+    });
+    expect(await pass).toEqual({
+      ...NOTHING,
+      allocationsRemoved: failed.ports.length,
+      rulesRemoved: 1,
+      containersDestroyed: 1,
+      guestsVanished: 1,
+      hostsSkipped: [],
+    });
+    expect((await sim.state()).containers.map((c) => c.vmid)).not.toContain(ORPHAN_VMID);
+    expect(await read(app.id)).toMatchObject({ status: 'error', lastError: GUEST_VANISHED });
   });
 
   it('CLI: gives up, withdrawing its request, when no worker runs the pass', async () => {
