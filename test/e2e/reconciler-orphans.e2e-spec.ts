@@ -335,6 +335,29 @@ describe('reconciler: orphans', () => {
     expect(await read(app.id)).toMatchObject({ status: 'error', lastError: GUEST_VANISHED });
   });
 
+  it('keeps a temporary snapshot it cannot delete yet (container locked) for the next pass', async () => {
+    const [row] = await sql().execute<{ id: string; vmid: number }[]>(
+      `select id, vmid from application where status = 'running' order by created_at limit 1`,
+    );
+    const finished = await operationOf(t, user, row.id);
+    const name = temporarySnapshotName(finished.id);
+    await snapshot(row.vmid, name);
+    const locked = await sim.control('POST', '/_sim/faults', {
+      rules: [
+        { method: 'DELETE', path: '/snapshot/', status: 500, message: 'CT is locked (backup)' },
+      ],
+    });
+    expect(locked.status).toBe(201);
+    expect(await reconcile()).toEqual({ ...NOTHING, hostsSkipped: [] });
+    const snapshots = async () =>
+      (await sim.state()).containers.find((c) => c.vmid === row.vmid)?.snapshots;
+    expect(await snapshots()).toContain(name);
+
+    await sim.control('DELETE', '/_sim/faults');
+    expect(await reconcile()).toEqual({ ...NOTHING, snapshotsDeleted: 1, hostsSkipped: [] });
+    expect(await snapshots()).not.toContain(name);
+  });
+
   it('CLI: gives up, withdrawing its request, when no worker runs the pass', async () => {
     // Paused: no worker takes the job, as when none runs.
     const run = spawnEntry('src/cli.ts', t.env, ['reconcile', '--wait-seconds', '2']);
