@@ -2,6 +2,7 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { ApplicationStatus } from '../applications/application-status';
+import { ACTIVE_OPERATION_STATUSES } from '../operations/operation.entity';
 import { ForwardingRules } from '../ports/forwarding-rules';
 import { ProxmoxHost } from '../proxmox/hosts/proxmox-host.entity';
 import { HostsService } from '../proxmox/hosts/hosts.service';
@@ -36,8 +37,9 @@ interface VanishCandidate {
   version: number;
 }
 
+const ACTIVE = ACTIVE_OPERATION_STATUSES.map((status) => `'${status}'`).join(', ');
 const ACTIVE_OPERATION_OF = (alias: string) =>
-  `exists (select 1 from operation o where o.application_id = ${alias}.id and o.status in ('queued', 'running'))`;
+  `exists (select 1 from operation o where o.application_id = ${alias}.id and o.status in (${ACTIVE}))`;
 
 /**
  * Removes what outlived its application, host by host. A host is first read
@@ -87,11 +89,16 @@ export class OrphanReconciler {
         result.hostsSkipped.push({ hostId: host.id, name: host.name, reason: HOST_UNREADABLE });
         continue;
       }
-      result.allocationsRemoved += await this.removeOrphanAllocations(host);
-      result.rulesRemoved += await this.removeOrphanRules(host, inventory);
-      result.containersDestroyed += await this.guests.destroyOrphanContainers(host, inventory);
-      result.snapshotsDeleted += await this.guests.deleteStaleSnapshots(host, inventory);
-      result.guestsVanished += await this.markVanished(inventory, vanishCandidates, since);
+      try {
+        result.allocationsRemoved += await this.removeOrphanAllocations(host);
+        result.rulesRemoved += await this.removeOrphanRules(host, inventory);
+        result.containersDestroyed += await this.guests.destroyOrphanContainers(host, inventory);
+        result.snapshotsDeleted += await this.guests.deleteStaleSnapshots(host, inventory);
+        result.guestsVanished += await this.markVanished(inventory, vanishCandidates, since);
+      } catch (err) {
+        // The other hosts still get their pass; this one's next pass picks up where it stopped.
+        this.logger.error({ hostId: host.id, err }, 'reconciling a host failed');
+      }
     }
     return result;
   }
@@ -199,7 +206,7 @@ export class OrphanReconciler {
           `update application a set status = ?, last_error = ?, version = a.version + 1, updated_at = now()
          where a.id = ? and a.version = ? and a.status in (?, ?)
            and not exists (select 1 from operation o where o.application_id = a.id
-                           and (o.status in ('queued', 'running') or o.created_at >= ?))
+                           and (o.status in (${ACTIVE}) or o.created_at >= ?))
          returning a.id`,
           [
             ApplicationStatus.Error,
