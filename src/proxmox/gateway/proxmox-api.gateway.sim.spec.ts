@@ -417,4 +417,41 @@ describe('ProxmoxApiGateway against the simulator', () => {
     );
     expect([err.kind, err.failureClass]).toEqual([ProxmoxErrorKind.Timeout, 'retryable']);
   });
+
+  // --- reconciler ---
+  it('lists guests with their tags and lock, and lists and deletes snapshots', async () => {
+    vmid += 1;
+    const tagged = vmid;
+    await fixture.control('POST', '/_sim/guests', {
+      node: 'pve2',
+      vmid: tagged,
+      hostname: `g${tagged}`,
+      tags: ['Proximity', 'web'],
+    });
+    const listed = await gateway.listTaggedGuests(connection());
+    expect(listed.find((g) => g.vmid === tagged)).toEqual({
+      vmid: tagged,
+      node: 'pve2',
+      type: 'lxc',
+      tags: ['proximity', 'web'],
+      lock: null,
+    });
+    const ref = { node: 'pve2', vmid: tagged };
+    const ct = api().nodes.$('pve2').lxc.$(tagged);
+    await gateway.waitForTask(connection(), await ct.snapshot.$post({ snapname: 'prxabc' }), wait);
+    expect(await gateway.listSnapshots(connection(), ref)).toEqual(['prxabc']);
+    await gateway.waitForTask(
+      connection(),
+      await gateway.deleteSnapshot(connection(), ref, 'prxabc'),
+      wait,
+    );
+    expect(await gateway.listSnapshots(connection(), ref)).toEqual([]);
+    const calls = (await fixture.state()).calls;
+    for (const name of ['../current', 'a b', '1abc', 'current/rollback']) {
+      expect((await caught(gateway.deleteSnapshot(connection(), ref, name))).kind).toBe(
+        ProxmoxErrorKind.InvalidRequest,
+      );
+    }
+    expect((await fixture.state()).calls).toBe(calls);
+  });
 });
