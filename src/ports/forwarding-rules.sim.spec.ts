@@ -71,6 +71,15 @@ describe('ForwardingRules against the Proxmox VE simulator', () => {
     expect(await forwards()).toEqual([`pve1 30054/udp 127.77.1.5:53 proximity:${appB}`]);
   });
 
+  it('removes the rules of the handles given, once; other rules stay', async () => {
+    await rules.apply(target, appA, [web]);
+    await rules.apply(target, appB, [{ ...dns, publicPort: 30054 }]);
+    const [ofA] = (await rules.list(target)).filter((r) => r.comment === ruleComment(appA));
+    expect(await rules.removeHandles(target, [ofA.handle])).toBe(1);
+    expect(await rules.removeHandles(target, [ofA.handle])).toBe(0);
+    expect(await forwards()).toEqual([`pve1 30054/udp 127.77.1.5:53 proximity:${appB}`]);
+  });
+
   it('removing on a node that never had a rule is a no-op', async () => {
     expect(await rules.remove(target, appA)).toBe(0);
     expect(await rules.list(target)).toEqual([]);
