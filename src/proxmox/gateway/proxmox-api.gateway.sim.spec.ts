@@ -454,4 +454,61 @@ describe('ProxmoxApiGateway against the simulator', () => {
     }
     expect((await fixture.state()).calls).toBe(calls);
   });
+
+  // --- clone ---
+
+  it('snapshots a running container, clones it from the snapshot, relabels the clone and deletes the snapshot', async () => {
+    const conn = connection();
+    await gateway.waitForTask(conn, await gateway.createContainer(conn, spec(720)), wait);
+    const source = { node: 'pve1', vmid: 720 };
+    await gateway.waitForTask(conn, await gateway.startContainer(conn, source), wait);
+    await gateway.waitForTask(conn, await gateway.createSnapshot(conn, source, 'prxtemp'), wait);
+    expect(await gateway.listSnapshots(conn, source)).toEqual(['prxtemp']);
+
+    const clone = { newVmid: 721, hostname: 'copy721', storage: 'local-lvm', description: 'mine' };
+    // Proxmox clones a running container only from a snapshot.
+    const refused = await caught(
+      gateway.cloneContainer(conn, source, { ...clone, snapshot: null }),
+    );
+    expect(refused.upstream).toContain('only possible from a snapshot');
+    const upid = await gateway.cloneContainer(conn, source, { ...clone, snapshot: 'prxtemp' });
+    expect((await gateway.containerStatus(conn, source)).lock).toBe('disk');
+    // A locked container keeps its snapshots: the delete's task fails.
+    const locked = await caught(
+      gateway
+        .deleteSnapshot(conn, source, 'prxtemp')
+        .then((del) => gateway.waitForTask(conn, del, wait)),
+    );
+    expect(locked).toMatchObject({
+      kind: ProxmoxErrorKind.TaskFailed,
+      taskReason: ProxmoxErrorKind.Locked,
+    });
+    await gateway.waitForTask(conn, upid, wait);
+
+    const ref = { node: 'pve1', vmid: 721 };
+    expect(await gateway.containerConfig(conn, ref)).toMatchObject({
+      hostname: 'copy721',
+      description: expect.stringContaining('mine'),
+      tags: 'app-720;proximity',
+    });
+    await gateway.setContainerLabels(conn, ref, {
+      tags: ['proximity', 'app-721'],
+      description: 'new',
+    });
+    expect(await gateway.containerConfig(conn, ref)).toMatchObject({
+      tags: 'app-721;proximity',
+      description: expect.stringContaining('new'),
+    });
+    await gateway.waitForTask(conn, await gateway.deleteSnapshot(conn, source, 'prxtemp'), wait);
+    expect(await gateway.listSnapshots(conn, source)).toEqual([]);
+  });
+
+  it('refuses a malformed snapshot name before sending anything', async () => {
+    const ref = { node: 'pve1', vmid: 720 };
+    for (const name of ['../x', '1abc', '']) {
+      expect((await caught(gateway.createSnapshot(connection(), ref, name))).kind).toBe(
+        ProxmoxErrorKind.InvalidRequest,
+      );
+    }
+  });
 });

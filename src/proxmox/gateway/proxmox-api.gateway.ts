@@ -7,6 +7,7 @@ import { isNodeName } from '../node-name';
 import { classifyFailureText, ProxmoxError, ProxmoxErrorKind } from './proxmox-error';
 import {
   type ClusterContainer,
+  type CloneSpec,
   type ClusterGuest,
   type ClusterNode,
   type ContainerRef,
@@ -31,8 +32,16 @@ const DEFAULT_POLL_MS = 1000;
 /** A storage id or bridge name: nothing that could end its part of a property string. */
 const PROPERTY_VALUE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
-/** A Proxmox snapshot name (pve-common's `configid`); anything else never reaches a path. */
+/** Proxmox's snapshot names: a letter, then up to 39 of `[A-Za-z0-9_-]`; it becomes a path segment. */
 const SNAPSHOT_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,39}$/;
+
+function snapshotName(name: string): string {
+  if (SNAPSHOT_NAME.test(name)) return name;
+  throw new ProxmoxError(
+    ProxmoxErrorKind.InvalidRequest,
+    `refused snapshot name ${JSON.stringify(name)}`,
+  );
+}
 
 function nodeSegment(node: string): string {
   if (isNodeName(node)) return node;
@@ -288,10 +297,15 @@ export class ProxmoxApiGateway extends ProxmoxGateway {
     });
   }
 
-  async listSnapshots(connection: ProxmoxConnection, ref: ContainerRef): Promise<string[]> {
-    return this.withContainer(connection, ref, async (ct) =>
-      (await ct.snapshot.$get()).map((s) => s.name).filter((name) => name !== 'current'),
-    );
+  // --- clone ---
+
+  async createSnapshot(
+    connection: ProxmoxConnection,
+    ref: ContainerRef,
+    name: string,
+  ): Promise<string> {
+    const snapname = snapshotName(name);
+    return this.withContainer(connection, ref, (ct) => ct.snapshot.$post({ snapname }));
   }
 
   async deleteSnapshot(
@@ -299,11 +313,45 @@ export class ProxmoxApiGateway extends ProxmoxGateway {
     ref: ContainerRef,
     name: string,
   ): Promise<string> {
-    if (!SNAPSHOT_NAME.test(name)) {
-      throw new ProxmoxError(ProxmoxErrorKind.InvalidRequest, 'refused snapshot name');
+    const snapname = snapshotName(name);
+    return this.withContainer(connection, ref, (ct) => ct.snapshot.$(snapname).$delete());
+  }
+
+  async listSnapshots(connection: ProxmoxConnection, ref: ContainerRef): Promise<string[]> {
+    return this.withContainer(connection, ref, async (ct) => {
+      const list = await ct.snapshot.$get();
+      return list.map((s) => String(s.name)).filter((name) => name !== 'current');
+    });
+  }
+
+  async cloneContainer(
+    connection: ProxmoxConnection,
+    ref: ContainerRef,
+    spec: CloneSpec,
+  ): Promise<string> {
+    if (!PROPERTY_VALUE.test(spec.storage)) {
+      throw new ProxmoxError(ProxmoxErrorKind.InvalidRequest, `refused storage '${spec.storage}'`);
     }
+    const snapshot = spec.snapshot === null ? {} : { snapname: snapshotName(spec.snapshot) };
     return this.withContainer(connection, ref, (ct) =>
-      ct.snapshot.$(encodeURIComponent(name)).$delete(),
+      ct.clone.$post({
+        newid: vmidSegment(spec.newVmid),
+        hostname: spec.hostname,
+        full: true,
+        storage: spec.storage,
+        description: spec.description,
+        ...snapshot,
+      }),
+    );
+  }
+
+  async setContainerLabels(
+    connection: ProxmoxConnection,
+    ref: ContainerRef,
+    labels: { tags: readonly string[]; description: string },
+  ): Promise<void> {
+    await this.withContainer(connection, ref, (ct) =>
+      ct.config.$put({ tags: labels.tags.join(';'), description: labels.description }),
     );
   }
 

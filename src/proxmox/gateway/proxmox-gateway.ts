@@ -69,6 +69,18 @@ export interface NetworkInterface {
   ipv4: string[];
 }
 
+/** A full clone of a container on its own node. */
+export interface CloneSpec {
+  /** A free VMID for the new container. */
+  newVmid: number;
+  hostname: string;
+  /** Storage of the new root disk. */
+  storage: string;
+  /** Clone from this snapshot (required when the source runs), else from the current state. */
+  snapshot: string | null;
+  description: string;
+}
+
 export interface ClusterGuest {
   vmid: number;
   node: string;
@@ -176,13 +188,40 @@ export abstract class ProxmoxGateway {
    */
   abstract listTaggedGuests(connection: ProxmoxConnection): Promise<TaggedGuest[]>;
 
-  /** The names of the container's snapshots (without `current`). */
-  abstract listSnapshots(connection: ProxmoxConnection, ref: ContainerRef): Promise<string[]>;
+  // --- clone ---
 
-  /** Deletes one snapshot of the container; the UPID of the task. */
+  /** Takes a snapshot (a task); a running container is frozen for it. */
+  abstract createSnapshot(
+    connection: ProxmoxConnection,
+    ref: ContainerRef,
+    name: string,
+  ): Promise<string>;
+
+  /** Deletes a snapshot (a task); fails while the container holds any lock. */
   abstract deleteSnapshot(
     connection: ProxmoxConnection,
     ref: ContainerRef,
     name: string,
   ): Promise<string>;
+
+  /** The names of the container's snapshots (without `current`). */
+  abstract listSnapshots(connection: ProxmoxConnection, ref: ContainerRef): Promise<string[]>;
+
+  /**
+   * A full clone (a task): the source holds lock `disk` and the new container
+   * lock `create` until it ends. The new container copies the source's config
+   * (tags included) with `hostname` and `description` replaced.
+   */
+  abstract cloneContainer(
+    connection: ProxmoxConnection,
+    ref: ContainerRef,
+    spec: CloneSpec,
+  ): Promise<string>;
+
+  /** Replaces the container's tags and description (not a task). */
+  abstract setContainerLabels(
+    connection: ProxmoxConnection,
+    ref: ContainerRef,
+    labels: { tags: readonly string[]; description: string },
+  ): Promise<void>;
 }
