@@ -38,6 +38,7 @@ import { ApplicationStatus } from './application-status';
 @Index({ name: 'application_created_at_id_index', properties: ['createdAt', 'id'] })
 @Index({ name: 'application_status_index', properties: ['status'] })
 @Index({ name: 'application_host_id_node_index', properties: ['host', 'node'] })
+@Index({ name: 'application_cloned_from_id_index', properties: ['clonedFrom'] })
 @Check({
   name: 'application_resources_positive',
   expression: 'cores >= 1 and memory_mb >= 1 and disk_gb >= 1 and swap_mb >= 0',
@@ -56,6 +57,7 @@ export class Application {
     | 'url'
     | 'adopted'
     | 'lastError'
+    | 'clonedFrom'
     | 'version'
     | 'createdAt'
     | 'updatedAt'
@@ -130,6 +132,13 @@ export class Application {
   /** Proximity's own wording of the last failure, never an upstream text. */
   @Property({ type: 'text', nullable: true })
   lastError: string | null = null;
+
+  /**
+   * The application this one was cloned from, while both exist: a clone under
+   * way keeps its source from lifecycle actions and removal.
+   */
+  @ManyToOne(() => Application, { ref: true, nullable: true, deleteRule: 'set null' })
+  clonedFrom: Ref<Application> | null = null;
 
   @OneToMany(() => PortAllocation, (allocation) => allocation.application, {
     orderBy: { port: 'asc', protocol: 'asc' },

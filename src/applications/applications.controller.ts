@@ -13,6 +13,7 @@ import {
   ApplicationDto,
   ApplicationPage,
   ApplicationsQuery,
+  CloneBody,
   CredentialsDto,
   DeleteQuery,
   DeployBody,
@@ -23,6 +24,7 @@ import {
 import { ApplicationListReader } from './application-list.reader';
 import { ApplicationsService } from './applications.service';
 import { ApplicationAction } from './application-state-machine';
+import { CloneRequests } from './clone/clone-request.service';
 import { DeployRequests } from './deploy/deploy-request.service';
 import { LifecycleRequests } from './lifecycle/lifecycle-request.service';
 
@@ -36,6 +38,7 @@ export class ApplicationsController {
     private readonly listReader: ApplicationListReader,
     private readonly deployments: DeployRequests,
     private readonly lifecycle: LifecycleRequests,
+    private readonly clones: CloneRequests,
   ) {}
 
   @Get()
@@ -107,6 +110,23 @@ export class ApplicationsController {
       destroy: query.destroy,
     });
     return { operation: OperationDto.from(operation) };
+  }
+
+  @Post(':id/clone')
+  @HttpCode(202)
+  @ApiOperation({
+    summary:
+      'Clone: a new application (status cloning) from a running or stopped one, on its node; owned by its owner',
+  })
+  @ApiAcceptedResponse({ type: ApplicationDto })
+  @ApiErrors(400, 404, 409, 502, 503)
+  async clone(
+    @Param('id', uuidParam()) id: string,
+    @Body() body: CloneBody,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<ApplicationDto> {
+    const view = await this.clones.clone(id, body.hostname, principal);
+    return ApplicationDto.from(view.application, view.operation);
   }
 
   @Get(':id/logs')

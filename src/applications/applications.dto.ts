@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
   IsBoolean,
@@ -251,6 +251,9 @@ export class DeployBody {
   @IsObject()
   environment?: Record<string, string>;
 }
+
+/** The new application's hostname, validated as a deployment's. */
+export class CloneBody extends PickType(DeployBody, ['hostname'] as const) {}
 
 export const USER_ACTIONS = [
   ApplicationAction.Start,

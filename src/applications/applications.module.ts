@@ -13,6 +13,7 @@ import { AdoptionAllocator } from './adopt/adoption-allocator';
 import { ContainerDiscovery } from './adopt/container-discovery.service';
 import { ApplicationAllocator } from './allocation/application-allocator';
 import { LiveNodes } from './allocation/live-nodes';
+import { CloneRequests } from './clone/clone-request.service';
 import { DeployQueueModule } from './deploy/deploy.module';
 import { DeployRequests } from './deploy/deploy-request.service';
 import { LifecycleQueueModule } from './lifecycle/lifecycle.module';
@@ -49,6 +50,7 @@ import { ApplicationsService } from './applications.service';
     AdoptionAllocator,
     AdoptQueue,
     AdoptRequests,
+    CloneRequests,
   ],
   exports: [ApplicationAllocator, ApplicationsService, OperationsService],
 })

@@ -10,6 +10,8 @@ import { pickPorts, type HeldPort } from '../../ports/port-pool';
 import { ProxmoxHost } from '../../proxmox/hosts/proxmox-host.entity';
 import { Settings, SETTINGS_ROW_ID } from '../../settings/settings.entity';
 import { Application } from '../application.entity';
+import { ApplicationAction, statusAfter } from '../application-state-machine';
+import { ApplicationStatus } from '../application-status';
 import { pickVmid } from './vmid-picker';
 
 export interface Resources {
@@ -40,6 +42,12 @@ export interface AllocationRequest {
   /** VMIDs the cluster reports as used (live data, read before the transaction). */
   clusterVmids: readonly number[];
   idempotencyKey?: string;
+  /**
+   * For a clone: the application it copies. Its row is locked and its status
+   * checked in the same transaction, so a lifecycle action or removal of it
+   * cannot slip in between (see LifecycleRequests).
+   */
+  cloneOf?: string;
 }
 
 export interface Allocation {
@@ -73,6 +81,7 @@ export class ApplicationAllocator {
     try {
       return await withLock(Lock.ApplicationsOf(req.ownerId), this.em.fork(), async (em) => {
         await this.assertQuota(em, req.ownerId);
+        const source = req.cloneOf ? await this.lockCloneSource(em, req.cloneOf) : null;
         const host = await em.findOne(
           ProxmoxHost,
           { id: req.hostId },
@@ -102,6 +111,8 @@ export class ApplicationAllocator {
           secretEnvironment,
           secretEnvironmentKeys: secretKeys,
           rootPassword,
+          status: source ? ApplicationStatus.Cloning : ApplicationStatus.Deploying,
+          clonedFrom: source,
         });
         req.ports.forEach((port, i) =>
           em.create(PortAllocation, {
@@ -114,7 +125,7 @@ export class ApplicationAllocator {
           }),
         );
         const operation = em.create(Operation, {
-          type: OperationType.Deploy,
+          type: source ? OperationType.Clone : OperationType.Deploy,
           application,
           actorId: req.actorId,
           idempotencyKey: req.idempotencyKey ?? null,
@@ -176,6 +187,16 @@ export class ApplicationAllocator {
   async discard(applicationId: string): Promise<void> {
     // The foreign keys of allocations, operations and logs cascade.
     await this.em.fork().nativeDelete(Application, { id: applicationId });
+  }
+
+  private async lockCloneSource(em: EntityManager, id: string): Promise<Application> {
+    const source = await em.findOneOrFail(
+      Application,
+      { id },
+      { lockMode: LockMode.PESSIMISTIC_WRITE },
+    );
+    statusAfter(source, ApplicationAction.Clone);
+    return source;
   }
 
   private async assertQuota(em: EntityManager, ownerId: string): Promise<void> {

@@ -30,6 +30,15 @@ export interface ContainerInput {
   vmid: number;
 }
 
+export interface CloneContainerInput extends ContainerInput {
+  /** The container copied, on the same node. */
+  sourceVmid: number;
+  hostname: string;
+  storage: string;
+  /** The source's snapshot to copy (a running source), or null for its current state. */
+  snapshot: string | null;
+}
+
 export interface CreateContainerInput extends ContainerInput {
   hostname: string;
   template: string;
@@ -108,6 +117,38 @@ export class ContainerSteps {
     }
     await this.ensureFeatures(input);
     return { created: true };
+  }
+
+  /**
+   * A full clone of the source into this application's VMID, described as
+   * this application's from the start (the tags still are the source's until
+   * relabelled). Done already when the VMID holds this application's
+   * container; a VMID-conflict error when it holds anyone else's guest.
+   */
+  async cloneContainer(input: CloneContainerInput): Promise<{ cloned: boolean }> {
+    const { connection, node } = input.target;
+    if (await this.holdsOwn(input)) return { cloned: false };
+    let upid: string;
+    try {
+      upid = await this.gateway.cloneContainer(
+        connection,
+        { node, vmid: input.sourceVmid },
+        {
+          newVmid: input.vmid,
+          hostname: input.hostname,
+          storage: input.storage,
+          snapshot: input.snapshot,
+          description: applicationDescription(input.applicationId),
+        },
+      );
+    } catch (error) {
+      const exists = error instanceof ProxmoxError && error.kind === ProxmoxErrorKind.AlreadyExists;
+      if (exists && (await this.holdsOwn(input))) return { cloned: false };
+      if (exists) throw this.conflict(input.vmid);
+      throw error;
+    }
+    await this.gateway.waitForTask(connection, upid, this.taskWait());
+    return { cloned: true };
   }
 
   /** Starts the container and confirms it runs; done already when it runs. */
@@ -230,6 +271,15 @@ export class ContainerSteps {
       throw error;
     }
     return { destroyed: true };
+  }
+
+  /** True when the VMID holds this application's container once no task creates it; false when free. */
+  private async holdsOwn(input: ContainerInput): Promise<boolean> {
+    const existing = await this.readConfig(input);
+    const config = existing && (await this.settledConfig(input, existing));
+    if (config === null) return false;
+    if (!belongsTo(config, input.applicationId)) throw this.conflict(input.vmid);
+    return true;
   }
 
   /** True when the VMID already holds this application's container (its create finished). */

@@ -10,6 +10,12 @@ import type { BuiltPlan } from './deploy-plan.builder';
 import { DeploySteps } from './deploy.steps';
 import { describeFailure, rawFailure } from './deploy-wording';
 
+/** Something more to undo after the deploy's own steps (a clone's temporary snapshot). */
+export interface CompensationAction {
+  name: string;
+  run(): Promise<void>;
+}
+
 export const CLEANUP_FAILED =
   'cleaning up after the failure failed as well; the container may remain, so its VMID and ports stay reserved';
 
@@ -30,13 +36,25 @@ export class DeployCompensation {
     private readonly allocator: ApplicationAllocator,
   ) {}
 
-  async compensate(built: BuiltPlan, operationId: string, message: string): Promise<void> {
+  async compensate(
+    built: BuiltPlan,
+    operationId: string,
+    message: string,
+    extra: readonly CompensationAction[] = [],
+  ): Promise<void> {
     const { plan } = built;
     const log = { operationId, applicationId: plan.applicationId, secrets: built.secrets };
     let cleaned = true;
-    for (const step of this.deploySteps.compensation) {
+    const steps = [
+      ...this.deploySteps.compensation.map((step) => ({
+        name: step.name,
+        run: () => step.run(plan),
+      })),
+      ...extra,
+    ];
+    for (const step of steps) {
       try {
-        await step.run(plan);
+        await step.run();
         await this.runner.log(log, step.name, LogLevel.Info, `${step.name} done`);
       } catch (err) {
         cleaned = false;

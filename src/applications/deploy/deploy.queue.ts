@@ -5,13 +5,15 @@ import { enqueueWithin } from '../../queue/enqueue';
 import { QueueName } from '../../queue/queue-names';
 
 export const DEPLOY_JOB = 'deploy';
+/** Clones run on the deploy queue, beside deployments, under their own job name. */
+export const CLONE_JOB = 'clone';
 
 /** Ids only: the worker reads everything else (and opens the secrets) from the rows. */
 export interface DeployJobData {
   operationId: string;
 }
 
-/** Enqueues deployments; the deploy module's processor runs them. */
+/** Enqueues deployments and clones; the deploy worker's processors run them. */
 @Injectable()
 export class DeployQueue {
   constructor(@InjectQueue(QueueName.Deploy) private readonly queue: Queue<DeployJobData>) {}
@@ -21,10 +23,13 @@ export class DeployQueue {
    * enqueue is a no-op); Bull retries it up to the operation's attempts.
    * A 503 when Redis does not take it in time.
    */
-  async enqueue(operation: { id: string; maxAttempts: number }): Promise<void> {
+  async enqueue(
+    operation: { id: string; maxAttempts: number },
+    job: typeof DEPLOY_JOB | typeof CLONE_JOB = DEPLOY_JOB,
+  ): Promise<void> {
     await enqueueWithin(
       this.queue,
-      DEPLOY_JOB,
+      job,
       { operationId: operation.id },
       { jobId: operation.id, attempts: operation.maxAttempts, backoff: { type: 'jittered' } },
     );

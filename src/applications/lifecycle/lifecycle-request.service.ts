@@ -6,7 +6,11 @@ import {
 import { Injectable } from '@nestjs/common';
 import type { Principal } from '../../common/auth/principal';
 import { DomainError } from '../../common/errors/domain-error';
-import { Operation, OperationType } from '../../operations/operation.entity';
+import {
+  ACTIVE_OPERATION_STATUSES,
+  Operation,
+  OperationType,
+} from '../../operations/operation.entity';
 import { Application } from '../application.entity';
 import type { ApplicationStatus } from '../application-status';
 import { ApplicationAction, statusAfter } from '../application-state-machine';
@@ -56,6 +60,9 @@ export class LifecycleRequests {
           actorId: principal.userId,
         });
         await em.flush();
+        // After the flush: the row lock it took orders this check against a clone
+        // request, which locks its source row before it inserts the clone.
+        await assertNotBeingCloned(em, app);
         return op;
       });
     } catch (err) {
@@ -74,5 +81,19 @@ export class LifecycleRequests {
       throw err;
     }
     return operation;
+  }
+}
+
+/** A clone copies the source's disk: it must not stop, restart or vanish under the copy. */
+async function assertNotBeingCloned(em: EntityManager, app: Application): Promise<void> {
+  const clones = await em.count(Operation, {
+    type: OperationType.Clone,
+    status: { $in: [...ACTIVE_OPERATION_STATUSES] },
+    application: { clonedFrom: app.id },
+  });
+  if (clones > 0) {
+    throw DomainError.conflict(
+      `application '${app.hostname}' is being cloned; try again when the clone has finished`,
+    );
   }
 }

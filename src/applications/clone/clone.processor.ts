@@ -1,0 +1,199 @@
+import { EntityManager } from '@mikro-orm/postgresql';
+import { InjectQueue } from '@nestjs/bull';
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import type { Job, Queue } from 'bull';
+import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
+import { AppConfig } from '../../config/app-config';
+import { LogLevel } from '../../operations/deployment-log.entity';
+import { Operation, OperationStatus, OperationType } from '../../operations/operation.entity';
+import { OverdueOperations } from '../../operations/overdue-operations';
+import { StepFailure, StepRunner } from '../../operations/step-runner';
+import { PortAllocation, PortState } from '../../ports/port-allocation.entity';
+import { QueueName } from '../../queue/queue-names';
+import { Application } from '../application.entity';
+import { ApplicationStatus } from '../application-status';
+import { applicationUrl } from '../deploy/application-url';
+import { temporarySnapshotName } from '../deploy/container-ownership';
+import { DeployCompensation } from '../deploy/deploy-compensation';
+import { classifyFailure } from '../deploy/deploy-errors';
+import { type BuiltPlan, DeployPlanBuilder } from '../deploy/deploy-plan.builder';
+import { CLONE_JOB, type DeployJobData } from '../deploy/deploy.queue';
+import type { DeployState } from '../deploy/deploy.steps';
+import { describeFailure, rawFailure } from '../deploy/deploy-wording';
+import { NodeAddress } from '../deploy/node-address';
+import { type ClonePlan, CloneSteps, snapshotOf } from './clone.steps';
+import { SourceSnapshot } from './source-snapshot';
+
+export const CLONE_ABANDONED = 'the clone was interrupted and did not finish in time';
+
+interface BuiltClone extends BuiltPlan {
+  plan: ClonePlan;
+}
+
+/**
+ * Runs clone jobs (on the deploy queue, as deployments): each attempt builds
+ * the new application's plan from the rows and runs the named steps,
+ * resuming where the last attempt stopped. The application stays `cloning`
+ * until the last attempt fails; then compensation removes the forwarding,
+ * the new container and the temporary snapshot, gives the VMID and ports
+ * back, and the application shows `error` with its logs kept.
+ */
+@Injectable()
+export class CloneProcessor implements OnModuleInit {
+  constructor(
+    @InjectPinoLogger(CloneProcessor.name) private readonly logger: PinoLogger,
+    @InjectQueue(QueueName.Deploy) private readonly queue: Queue<DeployJobData>,
+    private readonly em: EntityManager,
+    private readonly config: AppConfig,
+    private readonly runner: StepRunner,
+    private readonly plans: DeployPlanBuilder,
+    private readonly cloneSteps: CloneSteps,
+    private readonly snapshot: SourceSnapshot,
+    private readonly compensation: DeployCompensation,
+    private readonly nodeAddress: NodeAddress,
+    private readonly overdue: OverdueOperations,
+  ) {}
+
+  onModuleInit(): void {
+    this.queue
+      .process(CLONE_JOB, this.config.jobs.deployConcurrency, (job: Job<DeployJobData>) =>
+        this.handle(job.data.operationId),
+      )
+      .catch((err: Error) => {
+        this.logger.warn({ err: { message: err.message } }, 'the clone worker stopped');
+      });
+    this.overdue.register({
+      types: [OperationType.Clone],
+      queue: this.queue,
+      deadlineMs: () => this.config.jobs.deployDeadlineMs,
+      end: (op) => this.end(op),
+    });
+  }
+
+  /** One attempt. Throws only to have Bull retry it (with its jittered backoff). */
+  async handle(operationId: string): Promise<void> {
+    const op = await this.em.fork().findOne(Operation, { id: operationId });
+    if (!op || op.status === OperationStatus.Succeeded || op.status === OperationStatus.Failed) {
+      return;
+    }
+    const applicationId = op.application.id;
+    const attempt = await this.runner.beginAttempt(operationId);
+    const last = attempt >= op.maxAttempts;
+    let built: BuiltClone;
+    try {
+      built = await this.build(applicationId, operationId);
+    } catch (err) {
+      this.logger.error({ operationId, err }, 'the clone plan could not be built');
+      const message = 'the clone could not be prepared';
+      await this.runner.log(
+        { operationId, applicationId, secrets: [] },
+        null,
+        LogLevel.Error,
+        message,
+      );
+      await this.compensation.markFailed(applicationId, operationId, message);
+      return;
+    }
+    const log = { operationId, applicationId, secrets: built.secrets };
+    await this.runner.log(log, null, LogLevel.Info, `attempt ${attempt} of ${op.maxAttempts}`);
+    try {
+      const state = await this.runner.run<ClonePlan, DeployState>({
+        ...log,
+        steps: this.cloneSteps.steps,
+        plan: built.plan,
+        state: built.application.ipAddress ? { ipAddress: built.application.ipAddress } : {},
+        describe: describeFailure,
+        persist: (s) => this.keepAddress(applicationId, s),
+      });
+      await this.succeed(built, state, operationId);
+    } catch (err) {
+      const cause = err instanceof StepFailure ? err.error : err;
+      const message = err instanceof StepFailure ? err.message : describeFailure(err);
+      this.logger.warn(
+        { operationId, attempt, failure: rawFailure(cause, built.secrets) },
+        'clone step failed',
+      );
+      if (!last && classifyFailure(cause) === 'retryable') {
+        await this.runner.log(log, null, LogLevel.Warn, `attempt ${attempt} failed; retrying`);
+        throw err;
+      }
+      await this.compensate(built, operationId, message);
+    }
+  }
+
+  /** The reconciler's end of a clone whose job was lost: the same compensation as a last failure. */
+  private async end(op: Operation): Promise<void> {
+    const applicationId = op.application.id;
+    await this.runner.log(
+      { operationId: op.id, applicationId, secrets: [] },
+      null,
+      LogLevel.Error,
+      CLONE_ABANDONED,
+    );
+    const app = await this.em.fork().findOneOrFail(Application, { id: applicationId });
+    if (app.vmid === null) {
+      await this.compensation.markFailed(applicationId, op.id, CLONE_ABANDONED);
+      return;
+    }
+    await this.compensate(await this.build(applicationId, op.id), op.id, CLONE_ABANDONED);
+  }
+
+  private compensate(built: BuiltClone, operationId: string, message: string): Promise<void> {
+    return this.compensation.compensate(built, operationId, message, [
+      { name: 'remove_snapshot', run: () => this.snapshot.remove(snapshotOf(built.plan)).then() },
+    ]);
+  }
+
+  private async build(applicationId: string, operationId: string): Promise<BuiltClone> {
+    const built = await this.plans.build(applicationId);
+    const clonedFrom = built.application.clonedFrom;
+    const source = clonedFrom
+      ? await this.em.fork().findOne(Application, { id: clonedFrom.id })
+      : null;
+    if (!source || source.vmid === null) {
+      throw new Error('the application cloned from holds no container any more');
+    }
+    return {
+      ...built,
+      plan: {
+        ...built.plan,
+        sourceVmid: source.vmid,
+        snapshotName: temporarySnapshotName(operationId),
+      },
+    };
+  }
+
+  private async succeed(built: BuiltClone, state: DeployState, operationId: string): Promise<void> {
+    const { plan } = built;
+    const url =
+      plan.ports.length > 0
+        ? applicationUrl(await this.nodeAddress.of(built), plan.ports[0].publicPort)
+        : null;
+    await this.em.fork().transactional(async (em) => {
+      const app = await em.findOneOrFail(Application, { id: plan.applicationId });
+      app.status = ApplicationStatus.Running;
+      app.ipAddress = state.ipAddress ?? null;
+      app.url = url;
+      app.lastError = null;
+      await em.nativeUpdate(
+        PortAllocation,
+        { application: plan.applicationId },
+        { state: PortState.Forwarded },
+      );
+    });
+    await this.runner.finish(operationId, null);
+    await this.runner.log(
+      { operationId, applicationId: plan.applicationId, secrets: built.secrets },
+      null,
+      LogLevel.Info,
+      url ? `cloned; it answers at ${url}` : 'cloned',
+    );
+  }
+
+  private async keepAddress(applicationId: string, state: DeployState): Promise<void> {
+    if (!state.ipAddress) return;
+    await this.em
+      .fork()
+      .nativeUpdate(Application, { id: applicationId }, { ipAddress: state.ipAddress });
+  }
+}
