@@ -1,4 +1,13 @@
 import { EntityManager } from '@mikro-orm/postgresql';
+import { ApplicationAllocator } from '../../src/applications/allocation/application-allocator';
+import { AppConfig } from '../../src/config/app-config';
+import { CLONE_ABANDONED } from '../../src/applications/clone/clone.processor';
+import { SourceSnapshot } from '../../src/applications/clone/source-snapshot';
+import { temporarySnapshotName } from '../../src/applications/deploy/container-ownership';
+import { ContainerSteps } from '../../src/applications/deploy/container.steps';
+import { DeployPlanBuilder } from '../../src/applications/deploy/deploy-plan.builder';
+import { Operation, OperationType } from '../../src/operations/operation.entity';
+import { OverdueOperations } from '../../src/operations/overdue-operations';
 import type { FaultRuleInput } from '../pve-simulator/faults/fault-rules';
 import { SimulatorFixture } from '../pve-simulator/testing/simulator-fixture';
 import { type AppBody, operationOf, reaches, settled } from '../support/deployments';
@@ -162,6 +171,67 @@ describe('clone failures', () => {
     expect((await sim.state()).containers.find((c) => c.vmid === source.vmid)?.snapshots).toEqual(
       [],
     );
+  });
+
+  it('the overdue handler of a clone whose job was lost undoes what it left', async () => {
+    const handler = t.app.get(OverdueOperations).handlerOf(OperationType.Clone)!;
+    expect(handler.deadlineMs(OperationType.Clone)).toBe(
+      t.app.get(AppConfig).jobs.deployDeadlineMs,
+    );
+    // A clone allocated, then left half done by a worker that died: the snapshot and the new container remain.
+    const { application, operation } = await t.app.get(ApplicationAllocator).allocate({
+      ownerId: user.userId,
+      actorId: user.userId,
+      hostId: (
+        await sql().execute<{ id: string }[]>(
+          'select host_id as id from application where id = ?',
+          [source.id],
+        )
+      )[0].id,
+      node: 'pve1',
+      catalogId: 'whoami',
+      name: 'lost',
+      hostname: 'lost-copy',
+      resources: { cores: 1, memoryMb: 512, diskGb: 4, swapMb: 0 },
+      environment: {},
+      secretEnvironment: {},
+      ports: [{ name: 'web', containerPort: 80, protocol: 'tcp' }],
+      rootPassword: 'lost-root-password',
+      clusterVmids: (await sim.state()).containers.map((c) => c.vmid),
+      cloneOf: source.id,
+    });
+    const { plan } = await t.app.get(DeployPlanBuilder).build(application.id);
+    const snapshot = temporarySnapshotName(operation.id);
+    await t.app
+      .get(SourceSnapshot)
+      .take({ target: plan.target, source: { node: 'pve1', vmid: source.vmid! }, name: snapshot });
+    await t.app.get(ContainerSteps).cloneContainer({
+      target: plan.target,
+      applicationId: application.id,
+      vmid: plan.vmid,
+      sourceVmid: source.vmid!,
+      hostname: 'lost-copy',
+      storage: plan.container.storage,
+      snapshot,
+    });
+    const before = await sim.state();
+    expect(before.containers.find((c) => c.vmid === source.vmid)?.snapshots).toEqual([snapshot]);
+    expect(before.containers.some((c) => c.vmid === plan.vmid)).toBe(true);
+
+    const op = await t.app.get(EntityManager).fork().findOneOrFail(Operation, { id: operation.id });
+    await handler.end(op);
+
+    await expectNothingLeft({
+      id: application.id,
+      hostname: 'lost-copy',
+      vmid: plan.vmid,
+    } as AppBody);
+    const done = await t.http().get(`/api/apps/${application.id}`).set(bearer(user));
+    expect(done.body).toMatchObject({ status: 'error', lastError: CLONE_ABANDONED });
+    expect(await operationOf(t, user, application.id)).toMatchObject({
+      status: 'failed',
+      error: CLONE_ABANDONED,
+    });
   });
 
   it('answers 503 with nothing allocated when Redis is unreachable', async () => {
