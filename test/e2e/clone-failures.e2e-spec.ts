@@ -155,6 +155,27 @@ describe('clone failures', () => {
     expect((await fetch(done.url!)).status).toBe(200);
   });
 
+  it('a VMID taken by another guest after the pick is replaced by a free one', async () => {
+    // The clone request waits a moment: time for a guest from outside to take the VMID.
+    await inject([{ method: 'POST', path: '/clone$', delayMs: 1000, times: 1 }]);
+    const app = await clone();
+    const guest = await sim.control('POST', '/_sim/guests', {
+      node: 'pve1',
+      vmid: app.vmid,
+      hostname: 'intruder',
+    });
+    expect(guest.status).toBe(201);
+    const done = (await reaches(t, user, app.id, ['running', 'error']))!;
+    expect(done.status).toBe('running');
+    expect(done.vmid).not.toBe(app.vmid);
+    const state = await sim.state();
+    expect(state.containers.filter((c) => c.vmid === app.vmid).map((c) => c.hostname)).toEqual([
+      'intruder',
+    ]);
+    expect(state.containers.find((c) => c.vmid === source.vmid)?.snapshots).toEqual([]);
+    expect((await fetch(done.url!)).status).toBe(200);
+  });
+
   it('removes the snapshot once a lock on the source is gone', async () => {
     // The first delete meets the source still locked, as after a clone task that just ended.
     await inject([

@@ -8,19 +8,16 @@ import { LogLevel } from '../../operations/deployment-log.entity';
 import { Operation, OperationStatus, OperationType } from '../../operations/operation.entity';
 import { OverdueOperations } from '../../operations/overdue-operations';
 import { StepFailure, StepRunner } from '../../operations/step-runner';
-import { PortAllocation, PortState } from '../../ports/port-allocation.entity';
 import { QueueName } from '../../queue/queue-names';
 import { Application } from '../application.entity';
-import { ApplicationStatus } from '../application-status';
-import { applicationUrl } from '../deploy/application-url';
 import { temporarySnapshotName } from '../deploy/container-ownership';
 import { DeployCompensation } from '../deploy/deploy-compensation';
+import { DeployOutcome } from '../deploy/deploy-outcome';
+import type { DeployState } from '../deploy/deploy.steps';
 import { classifyFailure } from '../deploy/deploy-errors';
 import { type BuiltPlan, DeployPlanBuilder } from '../deploy/deploy-plan.builder';
 import { CLONE_JOB, type DeployJobData } from '../deploy/deploy.queue';
-import type { DeployState } from '../deploy/deploy.steps';
 import { describeFailure, rawFailure } from '../deploy/deploy-wording';
-import { NodeAddress } from '../deploy/node-address';
 import { type ClonePlan, CloneSteps, snapshotOf } from './clone.steps';
 import { SourceSnapshot } from './source-snapshot';
 
@@ -50,7 +47,7 @@ export class CloneProcessor implements OnModuleInit {
     private readonly cloneSteps: CloneSteps,
     private readonly snapshot: SourceSnapshot,
     private readonly compensation: DeployCompensation,
-    private readonly nodeAddress: NodeAddress,
+    private readonly outcome: DeployOutcome,
     private readonly overdue: OverdueOperations,
   ) {}
 
@@ -103,9 +100,9 @@ export class CloneProcessor implements OnModuleInit {
         plan: built.plan,
         state: built.application.ipAddress ? { ipAddress: built.application.ipAddress } : {},
         describe: describeFailure,
-        persist: (s) => this.keepAddress(applicationId, s),
+        persist: (s) => this.outcome.keepAddress(applicationId, s),
       });
-      await this.succeed(built, state, operationId);
+      await this.outcome.succeed(built, state, operationId, 'cloned');
     } catch (err) {
       const cause = err instanceof StepFailure ? err.error : err;
       const message = err instanceof StepFailure ? err.message : describeFailure(err);
@@ -113,11 +110,15 @@ export class CloneProcessor implements OnModuleInit {
         { operationId, attempt, failure: rawFailure(cause, built.secrets) },
         'clone step failed',
       );
-      if (!last && classifyFailure(cause) === 'retryable') {
+      const failureClass = classifyFailure(cause);
+      // The guest on the old VMID is not ours: what follows (a retry or compensation) uses the new one.
+      const vmid = failureClass === 'vmid_conflict' ? await this.outcome.reassignVmid(built) : null;
+      if (!last && failureClass !== 'permanent') {
         await this.runner.log(log, null, LogLevel.Warn, `attempt ${attempt} failed; retrying`);
         throw err;
       }
-      await this.compensate(built, operationId, message);
+      const plan = vmid === null ? built.plan : { ...built.plan, vmid };
+      await this.compensate({ ...built, plan }, operationId, message);
     }
   }
 
@@ -161,39 +162,5 @@ export class CloneProcessor implements OnModuleInit {
         snapshotName: temporarySnapshotName(operationId),
       },
     };
-  }
-
-  private async succeed(built: BuiltClone, state: DeployState, operationId: string): Promise<void> {
-    const { plan } = built;
-    const url =
-      plan.ports.length > 0
-        ? applicationUrl(await this.nodeAddress.of(built), plan.ports[0].publicPort)
-        : null;
-    await this.em.fork().transactional(async (em) => {
-      const app = await em.findOneOrFail(Application, { id: plan.applicationId });
-      app.status = ApplicationStatus.Running;
-      app.ipAddress = state.ipAddress ?? null;
-      app.url = url;
-      app.lastError = null;
-      await em.nativeUpdate(
-        PortAllocation,
-        { application: plan.applicationId },
-        { state: PortState.Forwarded },
-      );
-    });
-    await this.runner.finish(operationId, null);
-    await this.runner.log(
-      { operationId, applicationId: plan.applicationId, secrets: built.secrets },
-      null,
-      LogLevel.Info,
-      url ? `cloned; it answers at ${url}` : 'cloned',
-    );
-  }
-
-  private async keepAddress(applicationId: string, state: DeployState): Promise<void> {
-    if (!state.ipAddress) return;
-    await this.em
-      .fork()
-      .nativeUpdate(Application, { id: applicationId }, { ipAddress: state.ipAddress });
   }
 }

@@ -4,6 +4,7 @@ import { StepRunner } from '../../operations/step-runner';
 import { ProxmoxModule } from '../../proxmox/proxmox.module';
 import { ApplicationAllocator } from '../allocation/application-allocator';
 import { DeployCompensation } from './deploy-compensation';
+import { DeployOutcome } from './deploy-outcome';
 import { DeployPlanBuilder } from './deploy-plan.builder';
 import { DEPLOY_STEP_PROVIDERS } from './deploy-steps.providers';
 import { NodeAddress } from './node-address';
@@ -15,6 +16,7 @@ const DEPLOY_WORK = [
   ApplicationAllocator,
   NodeAddress,
   DeployCompensation,
+  DeployOutcome,
 ];
 
 /**

@@ -7,20 +7,14 @@ import { AppConfig } from '../../config/app-config';
 import { LogLevel } from '../../operations/deployment-log.entity';
 import { Operation, OperationStatus } from '../../operations/operation.entity';
 import { StepFailure, StepRunner } from '../../operations/step-runner';
-import { ProxmoxGateway } from '../../proxmox/gateway/proxmox-gateway';
-import { PortAllocation, PortState } from '../../ports/port-allocation.entity';
 import { QueueName } from '../../queue/queue-names';
-import { ApplicationAllocator } from '../allocation/application-allocator';
-import { Application } from '../application.entity';
-import { ApplicationStatus } from '../application-status';
 import { classifyFailure } from './deploy-errors';
 import { type BuiltPlan, DeployPlanBuilder } from './deploy-plan.builder';
 import { DEPLOY_JOB, type DeployJobData } from './deploy.queue';
 import { type DeployState, DeploySteps } from './deploy.steps';
 import { describeFailure, rawFailure } from './deploy-wording';
-import { applicationUrl } from './application-url';
-import { NodeAddress } from './node-address';
 import { DeployCompensation } from './deploy-compensation';
+import { DeployOutcome } from './deploy-outcome';
 
 /**
  * Runs deploy jobs: each attempt builds its plan from the rows and runs the
@@ -40,9 +34,7 @@ export class DeployProcessor implements OnModuleInit {
     private readonly plans: DeployPlanBuilder,
     private readonly deploySteps: DeploySteps,
     private readonly compensation: DeployCompensation,
-    private readonly allocator: ApplicationAllocator,
-    private readonly gateway: ProxmoxGateway,
-    private readonly nodeAddress: NodeAddress,
+    private readonly outcome: DeployOutcome,
   ) {}
 
   onModuleInit(): void {
@@ -89,16 +81,16 @@ export class DeployProcessor implements OnModuleInit {
         plan: built.plan,
         state: built.application.ipAddress ? { ipAddress: built.application.ipAddress } : {},
         describe: describeFailure,
-        persist: (s) => this.keepAddress(applicationId, s),
+        persist: (s) => this.outcome.keepAddress(applicationId, s),
       });
-      await this.succeed(built, state, operationId);
+      await this.outcome.succeed(built, state, operationId, 'deployed');
     } catch (err) {
       const cause = err instanceof StepFailure ? err.error : err;
       const message = err instanceof StepFailure ? err.message : describeFailure(err);
       this.logRaw(operationId, attempt, cause, built.secrets);
       const failureClass = classifyFailure(cause);
       // The guest on the old VMID is not ours: what follows (a retry or compensation) uses the new one.
-      const vmid = failureClass === 'vmid_conflict' ? await this.reassignVmid(built) : null;
+      const vmid = failureClass === 'vmid_conflict' ? await this.outcome.reassignVmid(built) : null;
       if (!last && failureClass !== 'permanent') {
         await this.runner.log(log, null, LogLevel.Warn, `attempt ${attempt} failed; retrying`);
         throw err;
@@ -106,54 +98,6 @@ export class DeployProcessor implements OnModuleInit {
       const plan = vmid === null ? built.plan : { ...built.plan, vmid };
       await this.compensation.compensate({ ...built, plan }, operationId, message);
     }
-  }
-
-  private async succeed(built: BuiltPlan, state: DeployState, operationId: string): Promise<void> {
-    const { plan } = built;
-    const url =
-      plan.ports.length > 0
-        ? applicationUrl(await this.nodeAddress.of(built), plan.ports[0].publicPort)
-        : null;
-    await this.em.fork().transactional(async (em) => {
-      const app = await em.findOneOrFail(Application, { id: plan.applicationId });
-      app.status = ApplicationStatus.Running;
-      app.ipAddress = state.ipAddress ?? null;
-      app.url = url;
-      app.lastError = null;
-      await em.nativeUpdate(
-        PortAllocation,
-        { application: plan.applicationId },
-        { state: PortState.Forwarded },
-      );
-    });
-    await this.runner.finish(operationId, null);
-    await this.runner.log(
-      { operationId, applicationId: plan.applicationId, secrets: built.secrets },
-      null,
-      LogLevel.Info,
-      url ? `deployed; it answers at ${url}` : 'deployed',
-    );
-  }
-
-  private async keepAddress(applicationId: string, state: DeployState): Promise<void> {
-    if (!state.ipAddress) return;
-    await this.em
-      .fork()
-      .nativeUpdate(Application, { id: applicationId }, { ipAddress: state.ipAddress });
-  }
-
-  /** The VMID holds a guest created outside Proximity since the pick: take another one. */
-  private async reassignVmid(built: BuiltPlan): Promise<number> {
-    const guests = await this.gateway.listClusterGuests(built.plan.target.connection);
-    const vmid = await this.allocator.reassignVmid(
-      built.plan.applicationId,
-      guests.map((g) => g.vmid),
-    );
-    this.logger.warn(
-      { applicationId: built.plan.applicationId, from: built.plan.vmid, to: vmid },
-      'VMID taken by another guest; picked a new one',
-    );
-    return vmid;
   }
 
   private logRaw(
