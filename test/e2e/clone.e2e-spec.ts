@@ -123,6 +123,26 @@ describe('clone an application', () => {
     expect(lines).toContain(`cloned; it answers at ${done.url}`);
   });
 
+  it('two clones of one running source at once both end running, each with its own container', async () => {
+    // Slow tasks: each clone meets the source locked by the other's snapshot or clone task.
+    const latency = (await sim.control('GET', '/_sim/latency')).body as Record<string, number>;
+    await sim.control('POST', '/_sim/latency', { taskMs: 1500 });
+    const [a, b] = await Promise.all([cloned(source.id, 'twin-a'), cloned(source.id, 'twin-b')]);
+    const [doneA, doneB] = await Promise.all([finished(a.id), finished(b.id)]);
+    await sim.control('POST', '/_sim/latency', { taskMs: latency.taskMs });
+    expect([doneA.status, doneB.status]).toEqual(['running', 'running']);
+    expect(doneA.vmid).not.toBe(doneB.vmid);
+    // The locks were waited out inside the steps, not by failing attempts.
+    const attempts = await sql().execute<{ attempts: number }[]>(
+      'select attempts from operation where application_id in (?, ?)',
+      [a.id, b.id],
+    );
+    expect(attempts).toEqual([{ attempts: 1 }, { attempts: 1 }]);
+    expect((await fetch(doneA.url!)).status).toBe(200);
+    expect((await fetch(doneB.url!)).status).toBe(200);
+    expect(await containerOf(source.vmid)).toMatchObject({ snapshots: [], locked: null });
+  });
+
   it('clones a stopped app from its current state, without a snapshot; the clone runs', async () => {
     const stoppedSource = await deploy(owner, { catalogId: 'whoami', hostname: 'clone-stopped' });
     const stop = await t

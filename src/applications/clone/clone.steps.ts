@@ -8,7 +8,8 @@ import {
 } from '../deploy/container-ownership';
 import { ContainerSteps } from '../deploy/container.steps';
 import { type DeployPlan, type DeployState, DeploySteps } from '../deploy/deploy.steps';
-import { SourceSnapshot, type SourceSnapshotInput } from './source-snapshot';
+import { DeployTimings } from '../deploy/deploy-timings';
+import { SourceSnapshot, type SourceSnapshotInput, waitingOutLocks } from './source-snapshot';
 
 /** The clone job's steps, in order; the operation records the last one done. */
 export const CLONE_STEP_NAMES = [
@@ -58,6 +59,7 @@ export class CloneSteps {
     container: ContainerSteps,
     snapshot: SourceSnapshot,
     gateway: ProxmoxGateway,
+    timings: DeployTimings,
   ) {
     const own: Record<Exclude<CloneStepName, DeployStepReused>, CloneStep['run']> = {
       snapshot_source: async (plan, state) => {
@@ -65,15 +67,18 @@ export class CloneSteps {
         return state;
       },
       clone_container: async (plan, state) => {
-        await container.cloneContainer({
-          target: plan.target,
-          applicationId: plan.applicationId,
-          vmid: plan.vmid,
-          sourceVmid: plan.sourceVmid,
-          hostname: plan.hostname,
-          storage: plan.container.storage,
-          snapshot: await snapshot.find(snapshotOf(plan)),
-        });
+        const from = await snapshot.find(snapshotOf(plan));
+        await waitingOutLocks(timings, () =>
+          container.cloneContainer({
+            target: plan.target,
+            applicationId: plan.applicationId,
+            vmid: plan.vmid,
+            sourceVmid: plan.sourceVmid,
+            hostname: plan.hostname,
+            storage: plan.container.storage,
+            snapshot: from,
+          }),
+        );
         return state;
       },
       remove_snapshot: async (plan, state) => {

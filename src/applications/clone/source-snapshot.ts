@@ -22,6 +22,27 @@ function isLocked(error: unknown): boolean {
 }
 
 /**
+ * Runs an idempotent piece of work on the source again while Proxmox refuses
+ * it for a lock (another clone's snapshot or copy, a backup), up to the
+ * deadline: such locks last as long as their task, which a retry of the
+ * whole job with its short backoff would not outwait.
+ */
+export async function waitingOutLocks<T>(
+  timings: DeployTimings,
+  work: () => Promise<T>,
+): Promise<T> {
+  const deadline = Date.now() + timings.createLockDeadlineMs;
+  for (;;) {
+    try {
+      return await work();
+    } catch (error) {
+      if (!isLocked(error) || Date.now() + timings.pollMs > deadline) throw error;
+    }
+    await sleep(timings.pollMs);
+  }
+}
+
+/**
  * The temporary snapshot a clone of a running container copies from: Proxmox
  * makes a full clone of a running container only from a snapshot. Both
  * steps look first at what exists, so a retry is safe.
@@ -34,18 +55,20 @@ export class SourceSnapshot {
   ) {}
 
   /** Takes the snapshot when the source runs; null when it does not (a stopped source is copied as is). */
-  async take(input: SourceSnapshotInput): Promise<string | null> {
-    const { connection } = input.target;
-    if (await this.exists(input)) return input.name;
-    if ((await this.gateway.containerStatus(connection, input.source)).status !== 'running') {
-      return null;
-    }
-    await this.gateway.waitForTask(
-      connection,
-      await this.gateway.createSnapshot(connection, input.source, input.name),
-      this.taskWait(),
-    );
-    return input.name;
+  take(input: SourceSnapshotInput): Promise<string | null> {
+    return waitingOutLocks(this.timings, async () => {
+      const { connection } = input.target;
+      if (await this.exists(input)) return input.name;
+      if ((await this.gateway.containerStatus(connection, input.source)).status !== 'running') {
+        return null;
+      }
+      await this.gateway.waitForTask(
+        connection,
+        await this.gateway.createSnapshot(connection, input.source, input.name),
+        this.taskWait(),
+      );
+      return input.name;
+    });
   }
 
   /** The snapshot when it exists (an earlier attempt took it), else null. */
@@ -58,23 +81,17 @@ export class SourceSnapshot {
    * snapshot of a locked container even with `force`, so a lock (the clone
    * task's `disk` lingering, a backup) is waited out, up to the deadline.
    */
-  async remove(input: SourceSnapshotInput): Promise<{ removed: boolean }> {
-    const { connection } = input.target;
-    const deadline = Date.now() + this.timings.createLockDeadlineMs;
-    for (;;) {
+  remove(input: SourceSnapshotInput): Promise<{ removed: boolean }> {
+    return waitingOutLocks(this.timings, async () => {
       if (!(await this.exists(input))) return { removed: false };
-      try {
-        await this.gateway.waitForTask(
-          connection,
-          await this.gateway.deleteSnapshot(connection, input.source, input.name),
-          this.taskWait(),
-        );
-        return { removed: true };
-      } catch (error) {
-        if (!isLocked(error) || Date.now() + this.timings.pollMs > deadline) throw error;
-      }
-      await sleep(this.timings.pollMs);
-    }
+      const { connection } = input.target;
+      await this.gateway.waitForTask(
+        connection,
+        await this.gateway.deleteSnapshot(connection, input.source, input.name),
+        this.taskWait(),
+      );
+      return { removed: true };
+    });
   }
 
   private async exists(input: SourceSnapshotInput): Promise<boolean> {
