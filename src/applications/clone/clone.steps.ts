@@ -36,6 +36,17 @@ export type CloneStep = NamedStep<ClonePlan, DeployState>;
 /** Tags a Proximity container carries for an application (`proximity-<uuid>`). */
 const APPLICATION_TAG = /^proximity-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+/**
+ * The clone's tags: it carries the source's, so the source's ownership tag is
+ * replaced by this application's; tags an admin added stay.
+ */
+export function cloneTags(sourceTags: string | undefined, applicationId: string): string[] {
+  const kept = (sourceTags ?? '')
+    .split(/[;, ]+/)
+    .filter((tag) => tag !== '' && tag !== PROXIMITY_TAG && !APPLICATION_TAG.test(tag));
+  return [PROXIMITY_TAG, applicationTag(applicationId), ...kept];
+}
+
 export function snapshotOf(plan: ClonePlan): SourceSnapshotInput {
   return {
     target: plan.target,
@@ -88,12 +99,8 @@ export class CloneSteps {
       configure: async (plan, state) => {
         const ref = { node: plan.target.node, vmid: plan.vmid };
         const config = await gateway.containerConfig(plan.target.connection, ref);
-        // The clone carries the source's tags: keep the admin's own, not the source's ownership tag.
-        const kept = (config.tags ?? '')
-          .split(/[;, ]+/)
-          .filter((tag) => tag !== '' && tag !== PROXIMITY_TAG && !APPLICATION_TAG.test(tag));
         await gateway.setContainerLabels(plan.target.connection, ref, {
-          tags: [PROXIMITY_TAG, applicationTag(plan.applicationId), ...kept],
+          tags: cloneTags(config.tags, plan.applicationId),
           description: applicationDescription(plan.applicationId),
         });
         return state;
