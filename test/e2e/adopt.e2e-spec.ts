@@ -339,6 +339,20 @@ describe('discover and adopt', () => {
       expect((await discovered()).map((c) => c.vmid)).not.toContain(adoptedVmid);
     });
 
+    it('refuses to clone an adopted application: Proximity knows neither its password nor its stack', async () => {
+      const res = await t
+        .http()
+        .post(`/api/apps/${adopted.id}/clone`)
+        .set(bearer(owner))
+        .send({ hostname: 'adopted-copy' });
+      expect(expectError(res, 409).message).toBe(
+        `application '${adopted.hostname}' cannot be cloned`,
+      );
+      expect((await sim.state()).containers.filter((c) => c.hostname === 'adopted-copy')).toEqual(
+        [],
+      );
+    });
+
     it('answers 409 for a VMID an application manages, adopted or deployed', async () => {
       const again = expectError(await adopt(admin, adoptBody(adoptedVmid)), 409);
       expect(again.message).toBe(`VMID ${adoptedVmid} is already managed by an application`);

@@ -41,7 +41,8 @@ export class CloneRequests {
     const source = await em.getRepository(Application).findOwned(sourceId, principal);
     // Checked again under the source's row lock at allocation; here to answer before any Proxmox read.
     statusAfter(source, ApplicationAction.Clone);
-    if (source.vmid === null || source.rootPassword === null) {
+    // An adopted container has neither: Proximity never knew its password or its stack.
+    if (source.vmid === null || source.rootPassword === null || source.catalogId === null) {
       throw DomainError.conflict(`application '${source.hostname}' cannot be cloned`);
     }
     if (!this.catalog.find(source.catalogId)) {

@@ -54,7 +54,7 @@ export class CloneProcessor implements OnModuleInit {
   onModuleInit(): void {
     this.queue
       .process(CLONE_JOB, this.config.jobs.deployConcurrency, (job: Job<DeployJobData>) =>
-        this.handle(job.data.operationId),
+        this.handle(job.data.operationId, job.attemptsMade),
       )
       .catch((err: Error) => {
         this.logger.warn({ err: { message: err.message } }, 'the clone worker stopped');
@@ -68,14 +68,13 @@ export class CloneProcessor implements OnModuleInit {
   }
 
   /** One attempt. Throws only to have Bull retry it (with its jittered backoff). */
-  async handle(operationId: string): Promise<void> {
+  async handle(operationId: string, failedAttempts: number): Promise<void> {
     const op = await this.em.fork().findOne(Operation, { id: operationId });
     if (!op || op.status === OperationStatus.Succeeded || op.status === OperationStatus.Failed) {
       return;
     }
     const applicationId = op.application.id;
-    const attempt = await this.runner.beginAttempt(operationId);
-    const last = attempt >= op.maxAttempts;
+    const { attempt, last, line } = await this.runner.beginAttempt(operationId, failedAttempts);
     let built: BuiltClone;
     try {
       built = await this.build(applicationId, operationId);
@@ -92,7 +91,7 @@ export class CloneProcessor implements OnModuleInit {
       return;
     }
     const log = { operationId, applicationId, secrets: built.secrets };
-    await this.runner.log(log, null, LogLevel.Info, `attempt ${attempt} of ${op.maxAttempts}`);
+    await this.runner.log(log, null, LogLevel.Info, line);
     try {
       const state = await this.runner.run<ClonePlan, DeployState>({
         ...log,
