@@ -8,6 +8,8 @@ import { classifyFailureText, ProxmoxError, ProxmoxErrorKind } from './proxmox-e
 import {
   type ClusterContainer,
   type CloneSpec,
+  type BackupSpec,
+  type BackupVolume,
   type ClusterGuest,
   type ClusterNode,
   type ContainerRef,
@@ -17,6 +19,7 @@ import {
   ProxmoxGateway,
   type TaggedGuest,
   type ProxmoxVersion,
+  type RestoreSpec,
   type TaskWait,
 } from './proxmox-gateway';
 import { ProxmoxHttpEngine } from './proxmox-http-engine';
@@ -41,6 +44,11 @@ function snapshotName(name: string): string {
     ProxmoxErrorKind.InvalidRequest,
     `refused snapshot name ${JSON.stringify(name)}`,
   );
+}
+
+function propertyValue(field: string, value: string): string {
+  if (PROPERTY_VALUE.test(value)) return value;
+  throw new ProxmoxError(ProxmoxErrorKind.InvalidRequest, `refused ${field} '${value}'`);
 }
 
 function nodeSegment(node: string): string {
@@ -341,6 +349,80 @@ export class ProxmoxApiGateway extends ProxmoxGateway {
         storage: spec.storage,
         description: spec.description,
         ...snapshot,
+      }),
+    );
+  }
+
+  // --- backups ---
+  async vzdump(connection: ProxmoxConnection, spec: BackupSpec): Promise<string> {
+    const node = nodeSegment(spec.node);
+    const storage = propertyValue('storage', spec.storage);
+    const result = await this.with(connection, (api) =>
+      api.nodes.$(node).vzdump.$post({
+        vmid: String(vmidSegment(spec.vmid)),
+        storage,
+        mode: spec.mode,
+        compress: spec.compress,
+        remove: false,
+      }),
+    );
+    // vzdump answers "OK" without starting a task when the guest is not on that node.
+    if (!result.startsWith('UPID:')) {
+      throw new ProxmoxError(
+        ProxmoxErrorKind.NotFound,
+        `vzdump of ${spec.vmid} on ${node} started no task: ${result}`,
+      );
+    }
+    return result;
+  }
+
+  async taskLog(connection: ProxmoxConnection, upid: string, start = 0): Promise<string[]> {
+    const { node } = parseUpid(upid);
+    return this.with(connection, async (api) => {
+      const lines = await api.nodes.$(node).tasks.$(upid).log.$get({ start, limit: 0 });
+      return lines.map((line) => String(line.t));
+    });
+  }
+
+  async listBackups(
+    connection: ProxmoxConnection,
+    ref: ContainerRef,
+    storage: string,
+  ): Promise<BackupVolume[]> {
+    const node = nodeSegment(ref.node);
+    const vmid = vmidSegment(ref.vmid);
+    const store = propertyValue('storage', storage);
+    return this.with(connection, async (api) => {
+      const content = await api.nodes.$(node).storage.$(store).content.$get({
+        content: 'backup',
+        vmid,
+      });
+      return content.map((v) => ({
+        volid: String(v.volid),
+        size: Number(v.size ?? 0),
+        ctime: Number(v.ctime ?? 0),
+      }));
+    });
+  }
+
+  async deleteVolume(connection: ProxmoxConnection, node: string, volid: string): Promise<string> {
+    const nodeName = nodeSegment(node);
+    const storage = propertyValue('storage', volid.split(':')[0]);
+    return this.with(connection, (api) =>
+      api.nodes.$(nodeName).storage.$(storage).content.$(volid).$delete(),
+    );
+  }
+
+  async restoreContainer(connection: ProxmoxConnection, spec: RestoreSpec): Promise<string> {
+    const node = nodeSegment(spec.node);
+    const storage = propertyValue('storage', spec.storage);
+    return this.with(connection, (api) =>
+      api.nodes.$(node).lxc.$post({
+        vmid: vmidSegment(spec.vmid),
+        ostemplate: spec.archive,
+        restore: true,
+        force: true,
+        storage,
       }),
     );
   }

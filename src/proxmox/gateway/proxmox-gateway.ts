@@ -112,6 +112,32 @@ export interface TaggedGuest extends ClusterGuest {
   lock: string | null;
 }
 
+// --- backups ---
+export type BackupMode = 'snapshot' | 'suspend' | 'stop';
+export type BackupCompression = 'zstd' | 'gzip' | 'lzo';
+
+/** One guest's vzdump to a backup storage. */
+export interface BackupSpec extends ContainerRef {
+  storage: string;
+  mode: BackupMode;
+  compress: BackupCompression;
+}
+
+/** A backup archive on a storage, from its content list. */
+export interface BackupVolume {
+  volid: string;
+  size: number;
+  /** Creation time, seconds since the epoch. */
+  ctime: number;
+}
+
+/** A restore over the container's own VMID (it must be stopped), onto the container storage. */
+export interface RestoreSpec extends ContainerRef {
+  /** Volume id of the backup archive. */
+  archive: string;
+  storage: string;
+}
+
 /**
  * Everything Proximity asks of a Proxmox VE cluster. Callers depend on this
  * port; the adapter speaks HTTPS (in tests, to the simulator over the network).
@@ -224,4 +250,28 @@ export abstract class ProxmoxGateway {
     ref: ContainerRef,
     labels: { tags: readonly string[]; description: string },
   ): Promise<void>;
+
+  // --- backups ---
+  /** Starts a vzdump of one guest on its node; the task waits for the node's vzdump lock. */
+  abstract vzdump(connection: ProxmoxConnection, spec: BackupSpec): Promise<string>;
+
+  /** The task's log lines from line `start` (0-based) on, as Proxmox wrote them. */
+  abstract taskLog(connection: ProxmoxConnection, upid: string, start?: number): Promise<string[]>;
+
+  /** The backup archives of one guest on a storage of `node`. */
+  abstract listBackups(
+    connection: ProxmoxConnection,
+    ref: ContainerRef,
+    storage: string,
+  ): Promise<BackupVolume[]>;
+
+  /** Removes a volume (a task); NotFound when it does not exist. */
+  abstract deleteVolume(
+    connection: ProxmoxConnection,
+    node: string,
+    volid: string,
+  ): Promise<string>;
+
+  /** Restores an archive over the (stopped) container with `force`. */
+  abstract restoreContainer(connection: ProxmoxConnection, spec: RestoreSpec): Promise<string>;
 }
