@@ -7,6 +7,7 @@ import { DeployWorkerModule } from './applications/deploy/deploy.module';
 import { LifecycleWorkerModule } from './applications/lifecycle/lifecycle.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
+import { BackupsModule, BackupWorkerModule } from './backups/backups.module';
 import { AdminBootstrap } from './bootstrap/admin-bootstrap';
 import { CatalogModule } from './catalog/catalog.module';
 import { HttpErrorFilter } from './common/errors/http-error.filter';
@@ -51,10 +52,12 @@ export class AppModule {
         CatalogModule,
         ApplicationsModule,
         ApplicationMetricsModule,
+        BackupsModule,
         HealthModule,
         MaintenanceModule.register(config.runsWorker),
         DeployWorkerModule.register(config.runsWorker),
         LifecycleWorkerModule.register(config.runsWorker),
+        BackupWorkerModule.register(config.runsWorker),
       ],
       providers: [
         AdminBootstrap,

@@ -15,11 +15,11 @@ import {
   ApplicationsQuery,
   CloneBody,
   CredentialsDto,
-  DeleteQuery,
   DeployBody,
   LogPage,
   LogsQuery,
   OperationEnvelope,
+  RemoveQuery,
 } from './applications.dto';
 import { ApplicationListReader } from './application-list.reader';
 import { ApplicationsService } from './applications.service';
@@ -97,17 +97,18 @@ export class ApplicationsController {
   @HttpCode(202)
   @ApiOperation({
     summary:
-      'Remove: stop, destroy the container, remove its rules, release, delete the row (an adopted one is only unmanaged unless destroy=true)',
+      'Remove: stop, destroy the container, remove its rules and backup archives (unless keepBackups), release, delete the row (an adopted one is only unmanaged unless destroy=true)',
   })
   @ApiAcceptedResponse({ type: OperationEnvelope })
   @ApiErrors(400, 404, 409, 503)
   async remove(
     @Param('id', uuidParam()) id: string,
-    @Query() query: DeleteQuery,
+    @Query() query: RemoveQuery,
     @CurrentPrincipal() principal: Principal,
   ): Promise<OperationEnvelope> {
     const operation = await this.lifecycle.request(id, ApplicationAction.Delete, principal, {
-      destroy: query.destroy,
+      destroy: query.destroy === true,
+      keepBackups: query.keepBackups === true,
     });
     return { operation: OperationDto.from(operation) };
   }

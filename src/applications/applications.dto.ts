@@ -274,16 +274,29 @@ export class OperationEnvelope {
 /** `true`/`false` in a query string; anything else is left for @IsBoolean() to refuse. */
 const QUERY_BOOLEANS: Readonly<Record<string, boolean>> = { true: true, false: false };
 
-export class DeleteQuery {
+const queryBoolean = () =>
+  Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' && value in QUERY_BOOLEANS ? QUERY_BOOLEANS[value] : value,
+  );
+
+export class RemoveQuery {
   @ApiPropertyOptional({
     type: Boolean,
     default: false,
     description: 'An adopted application: destroy its container instead of unmanaging it',
   })
   @Optional()
-  @Transform(({ value }: { value: unknown }) =>
-    typeof value === 'string' && value in QUERY_BOOLEANS ? QUERY_BOOLEANS[value] : value,
-  )
+  @queryBoolean()
   @IsBoolean()
   destroy?: boolean;
+
+  @ApiPropertyOptional({
+    type: Boolean,
+    default: false,
+    description: "Leave the app's backup archives in storage",
+  })
+  @Optional()
+  @queryBoolean()
+  @IsBoolean()
+  keepBackups?: boolean;
 }

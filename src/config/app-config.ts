@@ -37,6 +37,8 @@ export interface JobSettings {
   /** How long an operation may stay queued or running before the reconciler ends it. */
   deployDeadlineMs: number;
   actionDeadlineMs: number;
+  backupDeadlineMs: number;
+  restoreDeadlineMs: number;
 }
 
 export interface HttpConfig {
@@ -120,6 +122,8 @@ export class AppConfig {
         stalledCheckMs: env.JOB_STALLED_CHECK_MS,
         deployDeadlineMs: env.DEPLOY_DEADLINE_SECONDS * 1000,
         actionDeadlineMs: env.ACTION_DEADLINE_SECONDS * 1000,
+        backupDeadlineMs: env.BACKUP_DEADLINE_SECONDS * 1000,
+        restoreDeadlineMs: env.RESTORE_DEADLINE_SECONDS * 1000,
       },
     );
   }

@@ -222,6 +222,20 @@ export class Environment {
   @Max(86_400)
   ACTION_DEADLINE_SECONDS = 900;
 
+  /** The same for a backup: long enough to wait for the node's vzdump lock (180 minutes) and run. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(60)
+  @Max(172_800)
+  BACKUP_DEADLINE_SECONDS = 14_400;
+
+  /** The same for a restore. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(60)
+  @Max(86_400)
+  RESTORE_DEADLINE_SECONDS = 3600;
+
   /** The catalog's YAML files; a relative path resolves against the working directory. */
   @IsString()
   @MinLength(1)

@@ -1,4 +1,5 @@
 import { Application } from '../applications/application.entity';
+import { Backup } from '../backups/backup.entity';
 import { AuditEntry } from '../audit/audit-entry.entity';
 import { ApiToken } from '../auth/api-token.entity';
 import { DeploymentLog } from '../operations/deployment-log.entity';
@@ -23,4 +24,5 @@ export const ENTITIES = [
   PortAllocation,
   Operation,
   DeploymentLog,
+  Backup,
 ];

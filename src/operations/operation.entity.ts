@@ -37,6 +37,15 @@ export const ACTIVE_OPERATION_STATUSES = [OperationStatus.Queued, OperationStatu
 
 export const DEFAULT_MAX_ATTEMPTS = 3;
 
+/** What a request asked beyond its type, for the job to read (job data carries ids only). */
+/** What a delete was asked to do beyond the default (job data carries ids only). */
+export interface OperationOptions {
+  /** Leave the application's backup archives in storage. */
+  keepBackups?: boolean;
+  /** An adopted application: destroy its container instead of unmanaging it. */
+  destroy?: boolean;
+}
+
 /**
  * One piece of long-running work on an application, as the job runs it: the
  * step reached (so a retry resumes), attempts, and Proximity's wording of a
@@ -64,6 +73,7 @@ export class Operation {
     | 'error'
     | 'actorId'
     | 'idempotencyKey'
+    | 'options'
     | 'createdAt'
     | 'startedAt'
     | 'finishedAt'
@@ -109,6 +119,9 @@ export class Operation {
     unique: 'operation_idempotency_key_unique',
   })
   idempotencyKey: string | null = null;
+
+  @Property({ type: 'json', nullable: true })
+  options: OperationOptions | null = null;
 
   @Property({ type: 'datetime', columnType: 'timestamptz' })
   createdAt: Date = new Date();

@@ -2,4 +2,5 @@ export const QueueName = {
   Maintenance: 'maintenance',
   Deploy: 'deploy',
   Lifecycle: 'lifecycle',
+  Backup: 'backup',
 } as const;

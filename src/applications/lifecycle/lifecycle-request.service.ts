@@ -9,6 +9,7 @@ import { DomainError } from '../../common/errors/domain-error';
 import {
   ACTIVE_OPERATION_STATUSES,
   Operation,
+  type OperationOptions,
   OperationType,
 } from '../../operations/operation.entity';
 import { Application } from '../application.entity';
@@ -39,12 +40,12 @@ export class LifecycleRequests {
     private readonly queue: LifecycleQueue,
   ) {}
 
-  /** `destroy`: a delete of an adopted application destroys the container (others always do). */
+  /** `options`: how a delete treats an adopted container and the backup archives. */
   async request(
     id: string,
     action: LifecycleAction,
     principal: Principal,
-    options: { destroy?: boolean } = {},
+    options: OperationOptions | null = null,
   ): Promise<Operation> {
     let before: ApplicationStatus;
     let operation: Operation;
@@ -58,6 +59,7 @@ export class LifecycleRequests {
           type: TYPE_OF[action],
           application: app,
           actorId: principal.userId,
+          options,
         });
         await em.flush();
         // After the flush: the row lock it took orders this check against a clone
@@ -72,7 +74,7 @@ export class LifecycleRequests {
       throw err;
     }
     try {
-      await this.queue.enqueue(operation, options);
+      await this.queue.enqueue(operation);
     } catch (err) {
       await this.em.fork().transactional(async (em) => {
         await em.nativeDelete(Operation, { id: operation.id });

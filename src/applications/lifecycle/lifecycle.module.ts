@@ -1,5 +1,6 @@
 import { BullModule } from '@nestjs/bull';
 import { DynamicModule, Module } from '@nestjs/common';
+import { BackupArchivesModule } from '../../backups/backups.module';
 import { QueueName } from '../../queue/queue-names';
 import { ADOPT_WORK } from '../adopt/adopt-work';
 import { DeployWorkModule } from '../deploy/deploy-work.module';
@@ -25,7 +26,7 @@ export class LifecycleWorkerModule {
   static register(runsWorker: boolean): DynamicModule {
     return {
       module: LifecycleWorkerModule,
-      imports: runsWorker ? [LifecycleQueueModule, DeployWorkModule] : [],
+      imports: runsWorker ? [LifecycleQueueModule, DeployWorkModule, BackupArchivesModule] : [],
       providers: runsWorker
         ? [LifecycleSteps, LifecycleProcessor, LifecycleOverdueHandler, ...ADOPT_WORK]
         : [],

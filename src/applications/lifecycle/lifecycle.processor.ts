@@ -57,14 +57,14 @@ export class LifecycleProcessor implements OnModuleInit {
   onModuleInit(): void {
     this.queue
       .process(LIFECYCLE_JOB, this.config.jobs.deployConcurrency, (job: Job<LifecycleJobData>) =>
-        this.handle(job.data.operationId, job.attemptsMade, job.data.destroy === true),
+        this.handle(job.data.operationId, job.attemptsMade),
       )
       .catch((err: Error) => {
         this.logger.warn({ err: { message: err.message } }, 'the lifecycle worker stopped');
       });
   }
 
-  async handle(operationId: string, failedAttempts: number, destroy = false): Promise<void> {
+  async handle(operationId: string, failedAttempts: number): Promise<void> {
     const op = await this.em.fork().findOne(Operation, { id: operationId });
     if (!op || op.status === OperationStatus.Succeeded || op.status === OperationStatus.Failed) {
       return;
@@ -80,7 +80,7 @@ export class LifecycleProcessor implements OnModuleInit {
       return;
     }
     const work = app.adopted
-      ? await this.adoptedWork(type, applicationId, destroy)
+      ? await this.adoptedWork(type, applicationId, op.options?.destroy === true)
       : await this.deployedWork(type, applicationId);
     const log = { operationId, applicationId, secrets: work.secrets };
     await this.runner.log(log, null, LogLevel.Info, `${type}: ${line}`);

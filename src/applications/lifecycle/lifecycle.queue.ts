@@ -6,11 +6,9 @@ import { QueueName } from '../../queue/queue-names';
 
 export const LIFECYCLE_JOB = 'lifecycle';
 
-/** Ids only, as for deployments, and how a delete treats an adopted container. */
+/** Ids only, as for deployments: what a delete should do is in the operation's options. */
 export interface LifecycleJobData {
   operationId: string;
-  /** A delete of an adopted application destroys its container instead of unmanaging it. */
-  destroy?: boolean;
 }
 
 /** Enqueues start, stop, restart and delete operations. */
@@ -18,14 +16,11 @@ export interface LifecycleJobData {
 export class LifecycleQueue {
   constructor(@InjectQueue(QueueName.Lifecycle) private readonly queue: Queue<LifecycleJobData>) {}
 
-  async enqueue(
-    operation: { id: string; maxAttempts: number },
-    options: { destroy?: boolean } = {},
-  ): Promise<void> {
+  async enqueue(operation: { id: string; maxAttempts: number }): Promise<void> {
     await enqueueWithin(
       this.queue,
       LIFECYCLE_JOB,
-      { operationId: operation.id, ...(options.destroy ? { destroy: true } : {}) },
+      { operationId: operation.id },
       { jobId: operation.id, attempts: operation.maxAttempts, backoff: { type: 'jittered' } },
     );
   }

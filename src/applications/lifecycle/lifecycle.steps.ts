@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { ApplicationBackupsCleanup } from '../../backups/application-backups-cleanup';
 import type { NamedStep } from '../../operations/step-runner';
 import { OperationType } from '../../operations/operation.entity';
 import { ContainerSteps } from '../deploy/container.steps';
@@ -18,7 +19,7 @@ export type LifecycleType =
 export class LifecycleSteps {
   private readonly plans: Record<LifecycleType, readonly LifecycleStep[]>;
 
-  constructor(deploy: DeploySteps, container: ContainerSteps) {
+  constructor(deploy: DeploySteps, container: ContainerSteps, backups: ApplicationBackupsCleanup) {
     const named = new Map<string, LifecycleStep>(deploy.steps.map((s) => [s.name, s]));
     for (const undo of deploy.compensation) {
       named.set(undo.name, {
@@ -36,6 +37,15 @@ export class LifecycleSteps {
         return state;
       },
     });
+    // After the container is gone: a failure here leaves the app in error, and a retried delete
+    // takes the container and the archives removed so far as done.
+    named.set('delete_backups', {
+      name: 'delete_backups',
+      run: async (plan, state) => {
+        await backups.run(plan.applicationId, plan.target);
+        return state;
+      },
+    });
     const pick = (...names: string[]): LifecycleStep[] =>
       names.map((name) => {
         const step = named.get(name);
@@ -48,8 +58,9 @@ export class LifecycleSteps {
       [OperationType.Stop]: pick('stop_container'),
       [OperationType.Restart]: pick('stop_container', ...start),
       // The deploy's own compensation: it stops a running container itself and
-      // takes a container that is already gone as done.
-      [OperationType.Delete]: pick('remove_forwarding', 'destroy_container'),
+      // takes a container that is already gone as done. Then the backup archives,
+      // unless the delete keeps them.
+      [OperationType.Delete]: pick('remove_forwarding', 'destroy_container', 'delete_backups'),
     };
   }
 

@@ -6,6 +6,7 @@ import { Migration20261130010000HostConstraints } from './20261130010000-host-co
 import { Migration20261130120000Applications } from './20261130120000-applications';
 import { Migration20261130130000ApplicationListOrder } from './20261130130000-application-list-order';
 import { Migration20261130140000NodeAddress } from './20261130140000-node-address';
+import { Migration20261130150000Backups } from './20261130150000-backups';
 import { Migration20261130151000ApplicationClonedFrom } from './20261130151000-application-cloned-from';
 import { Migration20261130152000AdoptedApplications } from './20261130152000-adopted-applications';
 
@@ -24,6 +25,7 @@ export const MIGRATIONS: MigrationObject[] = [
     class: Migration20261130130000ApplicationListOrder,
   },
   { name: 'Migration20261130140000NodeAddress', class: Migration20261130140000NodeAddress },
+  { name: 'Migration20261130150000Backups', class: Migration20261130150000Backups },
   {
     name: 'Migration20261130151000ApplicationClonedFrom',
     class: Migration20261130151000ApplicationClonedFrom,

@@ -1,0 +1,131 @@
+import { EntityManager } from '@mikro-orm/postgresql';
+import { InjectQueue } from '@nestjs/bull';
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import type { Job, Queue } from 'bull';
+import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
+import { DeployPlanBuilder } from '../applications/deploy/deploy-plan.builder';
+import { rawFailure } from '../applications/deploy/deploy-wording';
+import { AppConfig } from '../config/app-config';
+import { LogLevel } from '../operations/deployment-log.entity';
+import { Operation, OperationStatus, OperationType } from '../operations/operation.entity';
+import { type OverdueOperationHandler, OverdueOperations } from '../operations/overdue-operations';
+import { StepFailure, StepRunner } from '../operations/step-runner';
+import { QueueName } from '../queue/queue-names';
+import { BACKUP_JOB, type BackupJobData } from './backup.queue';
+import { type BackupOperationType, type BackupPlan, BackupSteps } from './backup.steps';
+import { BackupStepError, classifyBackupFailure, describeBackupFailure } from './backup-errors';
+import { BackupOutcomes } from './backup-outcomes';
+
+const TYPES: readonly BackupOperationType[] = [
+  OperationType.Backup,
+  OperationType.Restore,
+  OperationType.BackupDelete,
+];
+
+export const OVERDUE_WORDING: Record<BackupOperationType, string> = {
+  [OperationType.Backup]: 'the backup was interrupted and did not finish in time',
+  [OperationType.Restore]: 'the restore was interrupted and did not finish in time',
+  [OperationType.BackupDelete]: 'the backup delete was interrupted and did not finish in time',
+};
+
+/**
+ * Runs backup, restore and backup-delete operations with the step runner;
+ * a retryable failure is retried with the queue's backoff, the last attempt
+ * ends the operation and its rows. It also tells the reconciler how to end
+ * such an operation that outlived its deadline.
+ */
+@Injectable()
+export class BackupProcessor implements OnModuleInit, OverdueOperationHandler {
+  readonly types = TYPES;
+
+  constructor(
+    @InjectPinoLogger(BackupProcessor.name) private readonly logger: PinoLogger,
+    @InjectQueue(QueueName.Backup) readonly queue: Queue<BackupJobData>,
+    private readonly em: EntityManager,
+    private readonly config: AppConfig,
+    private readonly runner: StepRunner,
+    private readonly plans: DeployPlanBuilder,
+    private readonly steps: BackupSteps,
+    private readonly outcomes: BackupOutcomes,
+    private readonly overdue: OverdueOperations,
+  ) {}
+
+  onModuleInit(): void {
+    this.overdue.register(this);
+    this.queue
+      .process(BACKUP_JOB, this.config.jobs.deployConcurrency, (job: Job<BackupJobData>) =>
+        this.handle(job.data.operationId),
+      )
+      .catch((err: Error) => {
+        this.logger.warn({ err: { message: err.message } }, 'the backup worker stopped');
+      });
+  }
+
+  deadlineMs(type: OperationType): number {
+    const { backupDeadlineMs, restoreDeadlineMs, actionDeadlineMs } = this.config.jobs;
+    if (type === OperationType.Backup) return backupDeadlineMs;
+    if (type === OperationType.Restore) return restoreDeadlineMs;
+    return actionDeadlineMs;
+  }
+
+  async end(op: Operation): Promise<void> {
+    await this.outcomes.fail(op, OVERDUE_WORDING[op.type as BackupOperationType]);
+  }
+
+  async handle(operationId: string): Promise<void> {
+    const op = await this.em.fork().findOne(Operation, { id: operationId });
+    if (!op || op.status === OperationStatus.Succeeded || op.status === OperationStatus.Failed) {
+      return;
+    }
+    const type = op.type as BackupOperationType;
+    const applicationId = op.application.id;
+    const backup = await this.outcomes.backupOf(operationId);
+    if (!backup) return;
+    const attempt = await this.runner.beginAttempt(operationId);
+    const built = await this.plans.build(applicationId);
+    const log = { operationId, applicationId, secrets: built.secrets };
+    const plan: BackupPlan = {
+      ...built.plan,
+      backup: {
+        id: backup.id,
+        mode: backup.mode,
+        compress: backup.compress,
+        storage: built.host.backupStorage,
+        volid: backup.volid,
+        taskUpid: backup.taskUpid,
+        startAfterRestore: backup.startAfterRestore === true,
+      },
+      deadlineAt: op.createdAt.getTime() + this.deadlineMs(type),
+      report: (message) => this.runner.log(log, null, LogLevel.Info, message),
+    };
+    await this.runner.log(
+      log,
+      null,
+      LogLevel.Info,
+      `${type}: attempt ${attempt} of ${op.maxAttempts}`,
+    );
+    try {
+      const state = await this.runner.run({
+        ...log,
+        steps: this.steps.of(type, plan.backup.startAfterRestore),
+        plan,
+        state: built.application.ipAddress ? { ipAddress: built.application.ipAddress } : {},
+        describe: describeBackupFailure,
+      });
+      await this.outcomes.succeed(op, state.ipAddress ?? null);
+    } catch (err) {
+      const cause = err instanceof StepFailure ? err.error : err;
+      const message = err instanceof StepFailure ? err.message : describeBackupFailure(err);
+      const upstream = cause instanceof BackupStepError && cause.cause ? cause.cause : cause;
+      this.logger.warn(
+        { operationId, attempt, failure: rawFailure(upstream, built.secrets) },
+        `${type} step failed`,
+      );
+      if (attempt < op.maxAttempts && classifyBackupFailure(cause) === 'retryable') {
+        await this.runner.log(log, null, LogLevel.Warn, `attempt ${attempt} failed; retrying`);
+        throw err;
+      }
+      await this.outcomes.fail(op, message);
+    }
+  }
+}
