@@ -3,7 +3,11 @@ import { InjectQueue } from '@nestjs/bull';
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import type { Job, Queue } from 'bull';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
-import { DeployPlanBuilder } from '../applications/deploy/deploy-plan.builder';
+import {
+  type BuiltPlan,
+  CatalogAppGone,
+  DeployPlanBuilder,
+} from '../applications/deploy/deploy-plan.builder';
 import { rawFailure } from '../applications/deploy/deploy-wording';
 import { AppConfig } from '../config/app-config';
 import { LogLevel } from '../operations/deployment-log.entity';
@@ -21,6 +25,8 @@ const TYPES: readonly BackupOperationType[] = [
   OperationType.Restore,
   OperationType.BackupDelete,
 ];
+
+const CATALOG_APP_GONE = "the application's catalog app is no longer in the catalog";
 
 export const OVERDUE_WORDING: Record<BackupOperationType, string> = {
   [OperationType.Backup]: 'the backup was interrupted and did not finish in time',
@@ -82,7 +88,15 @@ export class BackupProcessor implements OnModuleInit, OverdueOperationHandler {
     const backup = await this.outcomes.backupOf(operationId);
     if (!backup) return;
     const attempt = await this.runner.beginAttempt(operationId);
-    const built = await this.plans.build(applicationId);
+    let built: BuiltPlan;
+    try {
+      built = await this.plans.build(applicationId);
+    } catch (err) {
+      // Another attempt would not bring the catalog app back: end the operation now.
+      if (!(err instanceof CatalogAppGone)) throw err;
+      await this.outcomes.fail(op, CATALOG_APP_GONE);
+      return;
+    }
     const log = { operationId, applicationId, secrets: built.secrets };
     const plan: BackupPlan = {
       ...built.plan,

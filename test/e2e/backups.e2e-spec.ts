@@ -2,6 +2,7 @@ import { getQueueToken } from '@nestjs/bull';
 import { EntityManager } from '@mikro-orm/postgresql';
 import type { Queue } from 'bull';
 import { BackupProcessor, OVERDUE_WORDING } from '../../src/backups/backup.processor';
+import { CatalogStore } from '../../src/catalog/catalog.store';
 import { Operation, OperationType } from '../../src/operations/operation.entity';
 import { QueueName } from '../../src/queue/queue-names';
 import { SimulatorFixture } from '../pve-simulator/testing/simulator-fixture';
@@ -351,6 +352,26 @@ describe('backups', () => {
     const messages = (log.body as { items: { message: string }[] }).items.map((l) => l.message);
     expect(messages).toContain(`waiting for another backup on node ${app.node} to finish`);
     expect((await read(accepted.id))?.status).toBe('completed');
+  });
+
+  it('ends a backup at once when the catalog app is gone from the catalog', async () => {
+    const store = t.app.get(CatalogStore);
+    const before = store.snapshot;
+    store.replace({ apps: before.apps.filter((a) => a.id !== 'whoami'), errors: [] });
+    try {
+      const res = await create(owner);
+      expect(res.status).toBe(202);
+      const accepted = res.body as BackupBody;
+      const op = await ended(accepted.operation!.id);
+      expect(op).toMatchObject({
+        status: 'failed',
+        attempts: 1,
+        error: "the application's catalog app is no longer in the catalog",
+      });
+      expect((await read(accepted.id))?.status).toBe('failed');
+    } finally {
+      store.replace({ apps: [...before.apps], errors: [...before.errors] });
+    }
   });
 
   it('ends an overdue backup failed and an overdue restore with the app in error', async () => {
