@@ -10,7 +10,7 @@ import { type AppBody, type OperationBody, reaches, settled } from '../support/d
 import { expectError } from '../support/expectations';
 import { registerDeployHost } from '../support/hosts';
 import { waitFor } from '../support/spawn-app';
-import { startFreshApp, type TestApp } from '../support/test-app';
+import { startApp, startFreshApp, type TestApp } from '../support/test-app';
 import { bearer, createUser, loginAdmin, type Session } from '../support/users';
 
 interface BackupBody {
@@ -352,6 +352,87 @@ describe('backups', () => {
     const messages = (log.body as { items: { message: string }[] }).items.map((l) => l.message);
     expect(messages).toContain(`waiting for another backup on node ${app.node} to finish`);
     expect((await read(accepted.id))?.status).toBe('completed');
+  });
+
+  it('a failed restore leaves the app in error and the backup completed; it can be restored again', async () => {
+    const backup = await completedBackup();
+    const rules = [{ method: 'POST', path: '/nodes/[^/]+/lxc$', failTask: 'tar: short read' }];
+    expect((await sim.control('POST', '/_sim/faults', { rules })).status).toBe(201);
+    const res = await restore(backup.id);
+    expect(res.status).toBe(202);
+    const op = await ended((res.body as { operation: OperationBody }).operation.id);
+    expect(op).toMatchObject({ status: 'failed', step: 'restore_archive' });
+    expect(op.error).not.toMatch(/tar|short read/);
+    expect((await t.http().get(`/api/apps/${app.id}`).set(bearer(owner))).body).toMatchObject({
+      status: 'error',
+      lastError: op.error,
+    });
+    expect(await read(backup.id)).toMatchObject({ status: 'completed' });
+    expect(await transitional()).toEqual([{ n: 0 }]);
+    expect((await container())?.locked).toBeNull();
+
+    await sim.control('DELETE', '/_sim/faults');
+    const again = await restore(backup.id);
+    expect(again.status).toBe(202);
+    expect((await ended((again.body as { operation: OperationBody }).operation.id)).status).toBe(
+      'succeeded',
+    );
+    // The app was in error, not running, before this restore: it ends stopped.
+    await reaches(t, owner, app.id, ['stopped']);
+    const start = await t
+      .http()
+      .post(`/api/apps/${app.id}/actions`)
+      .set(bearer(owner))
+      .send({ action: 'start' });
+    expect(start.status).toBe(202);
+    await reaches(t, owner, app.id, ['running']);
+  });
+
+  it('a failed archive delete leaves the backup completed with our wording', async () => {
+    const backup = await completedBackup();
+    const rules = [
+      {
+        method: 'DELETE',
+        path: '/storage/local/content/',
+        status: 500,
+        message: 'storage offline',
+      },
+    ];
+    expect((await sim.control('POST', '/_sim/faults', { rules })).status).toBe(201);
+    const res = await remove(backup.id);
+    expect(res.status).toBe(202);
+    const op = await ended((res.body as { operation: OperationBody }).operation.id);
+    expect(op.status).toBe('failed');
+    expect(op.error).not.toContain('offline');
+    expect(await read(backup.id)).toMatchObject({ status: 'completed', error: op.error });
+    expect((await sim.state()).backups).toContain(backup.volid);
+    expect(await transitional()).toEqual([{ n: 0 }]);
+  });
+
+  it('answers 503 and changes nothing when Redis is unreachable', async () => {
+    const backup = await completedBackup();
+    const cut = await startApp({ ...t.env, REDIS_URL: 'redis://127.0.0.1:1' });
+    try {
+      const count = () =>
+        sql().execute(`select count(*)::int as n from backup where application_id = ?`, [app.id]);
+      const before = await count();
+      expectError(await cut.http().post(base()).set(bearer(owner)).send({}), 503);
+      expect(await count()).toEqual(before);
+      expectError(await cut.http().post(`${base()}/${backup.id}/restore`).set(bearer(owner)), 503);
+      expectError(await cut.http().delete(`${base()}/${backup.id}`).set(bearer(owner)), 503);
+      expect(await read(backup.id)).toMatchObject({ status: 'completed' });
+      expect((await t.http().get(`/api/apps/${app.id}`).set(bearer(owner))).body).toMatchObject({
+        status: 'running',
+        operation: null,
+      });
+      const active = await sql().execute(
+        `select count(*)::int as n from operation where application_id = ? and status in ('queued', 'running')`,
+        [app.id],
+      );
+      expect(active).toEqual([{ n: 0 }]);
+    } finally {
+      await cut.close();
+    }
   });
 
   it('ends a backup at once when the catalog app is gone from the catalog', async () => {
