@@ -435,6 +435,32 @@ describe('backups', () => {
     }
   });
 
+  it('a retry waits on the vzdump task an earlier attempt started, and records its archive', async () => {
+    const queue = t.app.get<Queue>(getQueueToken(QueueName.Backup));
+    const before = (await sim.state()).backups;
+    await queue.pause();
+    let accepted: BackupBody;
+    let upid: string;
+    try {
+      accepted = (await create(owner)).body as BackupBody;
+      // As if a worker had started this task and died: the row holds its UPID.
+      await sim.control('POST', '/_sim/latency', { taskMs: 1000 });
+      upid = await sim.token.nodes
+        .$(app.node)
+        .vzdump.$post({ vmid: String(app.vmid), storage: 'local', compress: 'lzo' });
+      await sql().execute(`update backup set task_upid = ? where id = ?`, [upid, accepted.id]);
+    } finally {
+      await queue.resume();
+    }
+    expect((await ended(accepted.operation!.id)).status).toBe('succeeded');
+    const done = (await read(accepted.id))!;
+    const added = (await sim.state()).backups.filter((v) => !before.includes(v));
+    expect(added).toEqual([done.volid]);
+    // The archive is the planted task's (lzo), not one the job would have started (zstd).
+    expect(done.volid).toMatch(/\.tar\.lzo$/);
+    expect((await sim.taskLog(upid)).join('\n')).toContain(done.volid!.split('/')[1]);
+  });
+
   it('ends a backup at once when the catalog app is gone from the catalog', async () => {
     const store = t.app.get(CatalogStore);
     const before = store.snapshot;
