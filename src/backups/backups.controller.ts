@@ -1,17 +1,15 @@
-import { EntityManager } from '@mikro-orm/postgresql';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Application } from '../applications/application.entity';
 import { OperationEnvelope } from '../applications/applications.dto';
 import { Authenticated, OwnerScoped } from '../common/auth/access.decorators';
 import { CurrentPrincipal } from '../common/auth/current-principal.decorator';
 import type { Principal } from '../common/auth/principal';
-import { DomainError } from '../common/errors/domain-error';
 import { ApiErrors } from '../common/http/api-errors.decorator';
 import { uuidParam } from '../common/http/uuid-param';
-import { type Page, PaginationQuery, pageOf } from '../common/pagination/pagination';
+import { mapPage, type Page, PaginationQuery } from '../common/pagination/pagination';
 import { OperationDto } from '../operations/operations.dto';
-import { Backup, BackupCompression, BackupMode } from './backup.entity';
+import { BackupCompression, BackupMode } from './backup.entity';
+import { BackupReader } from './backup.reader';
 import { BackupRequests } from './backup-requests.service';
 import { BackupDto, BackupPage, CreateBackupBody } from './backups.dto';
 
@@ -21,7 +19,7 @@ import { BackupDto, BackupPage, CreateBackupBody } from './backups.dto';
 @OwnerScoped()
 export class BackupsController {
   constructor(
-    private readonly em: EntityManager,
+    private readonly reader: BackupReader,
     private readonly requests: BackupRequests,
   ) {}
 
@@ -34,18 +32,7 @@ export class BackupsController {
     @Query() query: PaginationQuery,
     @CurrentPrincipal() principal: Principal,
   ): Promise<Page<BackupDto>> {
-    const em = this.em.fork();
-    await em.getRepository(Application).findOwned(id, principal);
-    const [items, total] = await em.findAndCount(
-      Backup,
-      { application: id },
-      { orderBy: { createdAt: 'desc', id: 'desc' }, limit: query.perPage, offset: query.offset },
-    );
-    return pageOf(
-      items.map((b) => BackupDto.from(b)),
-      total,
-      query,
-    );
+    return mapPage(await this.reader.page(id, principal, query), (b) => BackupDto.from(b));
   }
 
   @Post()
@@ -79,11 +66,7 @@ export class BackupsController {
     @Param('backupId', uuidParam('backupId')) backupId: string,
     @CurrentPrincipal() principal: Principal,
   ): Promise<BackupDto> {
-    const em = this.em.fork();
-    await em.getRepository(Application).findOwned(id, principal);
-    const backup = await em.findOne(Backup, { id: backupId, application: id });
-    if (!backup) throw DomainError.notFound('Backup');
-    return BackupDto.from(backup);
+    return BackupDto.from(await this.reader.one(id, backupId, principal));
   }
 
   @Post(':backupId/restore')

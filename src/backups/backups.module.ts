@@ -3,11 +3,11 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { DeployWorkModule } from '../applications/deploy/deploy-work.module';
 import { CatalogModule } from '../catalog/catalog.module';
 import { QueueName } from '../queue/queue-names';
-import { ApplicationBackupsCleanup } from './application-backups-cleanup';
-import { BackupArchives } from './backup-archives';
+import { BackupArchivesModule } from './backup-archives.module';
 import { BackupOutcomes } from './backup-outcomes';
 import { BackupProcessor } from './backup.processor';
 import { BackupQueue } from './backup.queue';
+import { BackupReader } from './backup.reader';
 import { BackupRequests } from './backup-requests.service';
 import { BackupSteps } from './backup.steps';
 import { BackupsController } from './backups.controller';
@@ -24,17 +24,9 @@ export class BackupQueueModule {}
 @Module({
   imports: [BackupQueueModule, CatalogModule],
   controllers: [BackupsController],
-  providers: [BackupRequests],
+  providers: [BackupRequests, BackupReader],
 })
 export class BackupsModule {}
-
-/** Removing backup archives, for the backup worker and the application delete. */
-@Module({
-  imports: [DeployWorkModule],
-  providers: [BackupArchives, ApplicationBackupsCleanup],
-  exports: [BackupArchives, ApplicationBackupsCleanup],
-})
-export class BackupArchivesModule {}
 
 /** The backup worker: exists only in processes that run the worker role. */
 @Module({})

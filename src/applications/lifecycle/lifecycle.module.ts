@@ -1,6 +1,6 @@
 import { BullModule } from '@nestjs/bull';
 import { DynamicModule, Module } from '@nestjs/common';
-import { BackupArchivesModule } from '../../backups/backups.module';
+import { BackupArchivesModule } from '../../backups/backup-archives.module';
 import { QueueName } from '../../queue/queue-names';
 import { ADOPT_WORK } from '../adopt/adopt-work';
 import { DeployWorkModule } from '../deploy/deploy-work.module';
