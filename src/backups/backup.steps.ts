@@ -41,6 +41,21 @@ const WAITING = 'trying to get global lock';
 const GOT_LOCK = 'got global lock';
 const ARCHIVE = /creating vzdump archive '(?:[^']*\/)?([^'/]+)'/;
 
+/** Proxmox's own bound on the wait for a node's vzdump lock. */
+const MAX_LOCK_WAIT_MINUTES = 180;
+/** Left for the backup itself once the lock comes. */
+const BACKUP_RUN_MARGIN_MS = 30 * 60_000;
+
+/**
+ * The vzdump lock wait that still leaves the backup time to run before the
+ * operation's deadline: a task that outlived its operation would write an
+ * archive no row knows.
+ */
+export function lockWaitWithin(deadlineAt: number, now = Date.now()): number {
+  const minutes = Math.floor((deadlineAt - now - BACKUP_RUN_MARGIN_MS) / 60_000);
+  return Math.max(0, Math.min(MAX_LOCK_WAIT_MINUTES, minutes));
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -112,6 +127,7 @@ export class BackupSteps {
         storage: plan.backup.storage,
         mode: plan.backup.mode,
         compress: plan.backup.compress,
+        lockWaitMinutes: lockWaitWithin(plan.deadlineAt),
       });
       await this.keepUpid(plan, upid);
     }

@@ -70,6 +70,27 @@ describe('ProxmoxApiGateway backups against the simulator', () => {
     expect(await gateway.taskLog(connection(), upid, log.length - 1)).toEqual([log.at(-1)]);
   });
 
+  it("passes the lock wait: with 0 a vzdump gives up at once while another holds the node's lock", async () => {
+    const first = await guest();
+    const second = await guest();
+    await fixture.control('POST', '/_sim/latency', { taskMs: 1000 });
+    try {
+      const spec = { node: 'pve1', storage: 'local', mode: 'snapshot', compress: 'zstd' } as const;
+      const holding = await gateway.vzdump(connection(), { ...spec, vmid: first });
+      const refused = await gateway.vzdump(connection(), {
+        ...spec,
+        vmid: second,
+        lockWaitMinutes: 0,
+      });
+      const error = await caught(gateway.waitForTask(connection(), refused, wait));
+      expect(error.kind).toBe(ProxmoxErrorKind.TaskFailed);
+      expect((await gateway.taskLog(connection(), refused)).join('\n')).toContain('(wait = 0)');
+      await gateway.waitForTask(connection(), holding, wait);
+    } finally {
+      await fixture.control('POST', '/_sim/latency', { taskMs: 10 });
+    }
+  });
+
   it('refuses a vzdump of a guest that is not on the node (Proxmox answers OK, no task)', async () => {
     const id = await guest();
     const error = await caught(

@@ -364,6 +364,7 @@ export class ProxmoxApiGateway extends ProxmoxGateway {
         mode: spec.mode,
         compress: spec.compress,
         remove: false,
+        ...(spec.lockWaitMinutes === undefined ? {} : { lockwait: spec.lockWaitMinutes }),
       }),
     );
     // vzdump answers "OK" without starting a task when the guest is not on that node.

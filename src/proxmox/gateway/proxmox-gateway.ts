@@ -121,6 +121,8 @@ export interface BackupSpec extends ContainerRef {
   storage: string;
   mode: BackupMode;
   compress: BackupCompression;
+  /** How long the task may wait for the node's vzdump lock (Proxmox's default: 180). */
+  lockWaitMinutes?: number;
 }
 
 /** A backup archive on a storage, from its content list. */
