@@ -56,6 +56,12 @@ export class BackupRequests {
     return this.accept(async (em) => {
       const app = await em.getRepository(Application).findOwned(applicationId, principal);
       statusAfter(app, ApplicationAction.Backup);
+      // A restore verifies the catalog app's services, which an adopted container does not have.
+      if (app.catalogId === null) {
+        throw DomainError.conflict(
+          `application '${app.hostname}' was adopted; Proximity does not back up adopted containers`,
+        );
+      }
       const op = em.create(Operation, {
         type: OperationType.Backup,
         application: app,

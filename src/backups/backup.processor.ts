@@ -60,7 +60,7 @@ export class BackupProcessor implements OnModuleInit, OverdueOperationHandler {
     this.overdue.register(this);
     this.queue
       .process(BACKUP_JOB, this.config.jobs.deployConcurrency, (job: Job<BackupJobData>) =>
-        this.handle(job.data.operationId),
+        this.handle(job.data.operationId, job.attemptsMade),
       )
       .catch((err: Error) => {
         this.logger.warn({ err: { message: err.message } }, 'the backup worker stopped');
@@ -78,7 +78,7 @@ export class BackupProcessor implements OnModuleInit, OverdueOperationHandler {
     await this.outcomes.fail(op, OVERDUE_WORDING[op.type as BackupOperationType]);
   }
 
-  async handle(operationId: string): Promise<void> {
+  async handle(operationId: string, failedAttempts: number): Promise<void> {
     const op = await this.em.fork().findOne(Operation, { id: operationId });
     if (!op || op.status === OperationStatus.Succeeded || op.status === OperationStatus.Failed) {
       return;
@@ -87,7 +87,7 @@ export class BackupProcessor implements OnModuleInit, OverdueOperationHandler {
     const applicationId = op.application.id;
     const backup = await this.outcomes.backupOf(operationId);
     if (!backup) return;
-    const attempt = await this.runner.beginAttempt(operationId);
+    const { attempt, last, line } = await this.runner.beginAttempt(operationId, failedAttempts);
     let built: BuiltPlan;
     try {
       built = await this.plans.build(applicationId);
@@ -112,12 +112,7 @@ export class BackupProcessor implements OnModuleInit, OverdueOperationHandler {
       deadlineAt: op.createdAt.getTime() + this.deadlineMs(type),
       report: (message) => this.runner.log(log, null, LogLevel.Info, message),
     };
-    await this.runner.log(
-      log,
-      null,
-      LogLevel.Info,
-      `${type}: attempt ${attempt} of ${op.maxAttempts}`,
-    );
+    await this.runner.log(log, null, LogLevel.Info, `${type}: ${line}`);
     try {
       const state = await this.runner.run({
         ...log,
@@ -135,7 +130,7 @@ export class BackupProcessor implements OnModuleInit, OverdueOperationHandler {
         { operationId, attempt, failure: rawFailure(upstream, built.secrets) },
         `${type} step failed`,
       );
-      if (attempt < op.maxAttempts && classifyBackupFailure(cause) === 'retryable') {
+      if (!last && classifyBackupFailure(cause) === 'retryable') {
         await this.runner.log(log, null, LogLevel.Warn, `attempt ${attempt} failed; retrying`);
         throw err;
       }

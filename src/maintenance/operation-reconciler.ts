@@ -1,11 +1,7 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
-import {
-  ACTIVE_OPERATION_STATUSES,
-  Operation,
-  type OperationType,
-} from '../operations/operation.entity';
+import { ACTIVE_OPERATION_STATUSES, Operation } from '../operations/operation.entity';
 import { type OverdueOperationHandler, OverdueOperations } from '../operations/overdue-operations';
 
 /** Bull still holds the job in one of these: its worker (or the stalled check) will finish it. */
@@ -27,9 +23,6 @@ export interface OperationsReconciled {
  */
 @Injectable()
 export class OperationReconciler {
-  /** Types already reported as having no handler, so that each is logged once per process. */
-  private readonly unhandledReported = new Set<OperationType>();
-
   constructor(
     @InjectPinoLogger(OperationReconciler.name) private readonly logger: PinoLogger,
     private readonly em: EntityManager,
@@ -38,7 +31,6 @@ export class OperationReconciler {
 
   async reconcile(now: Date = new Date()): Promise<OperationsReconciled> {
     const handlers = this.overdue.all();
-    await this.reportUnhandled(handlers);
     const deadlines = handlers.flatMap((handler) =>
       handler.types.map((type) => ({
         type,
@@ -77,24 +69,5 @@ export class OperationReconciler {
     const job = await handler.queue.getJob(op.id);
     if (!job) return false;
     return OWNED_BY_QUEUE.includes(await job.getState());
-  }
-
-  /** Active operations of a type this process cannot end: said once, then left to whoever can. */
-  private async reportUnhandled(handlers: readonly OverdueOperationHandler[]): Promise<void> {
-    const handled = handlers.flatMap((handler) => handler.types);
-    const rows = await this.em
-      .fork()
-      .createQueryBuilder(Operation)
-      .select('type', true)
-      .where({
-        status: { $in: [...ACTIVE_OPERATION_STATUSES] },
-        ...(handled.length > 0 ? { type: { $nin: handled } } : {}),
-      })
-      .execute<{ type: OperationType }[]>();
-    for (const { type } of rows) {
-      if (this.unhandledReported.has(type)) continue;
-      this.unhandledReported.add(type);
-      this.logger.warn({ type }, 'no handler ends overdue operations of this type; left alone');
-    }
   }
 }

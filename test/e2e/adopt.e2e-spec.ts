@@ -353,6 +353,17 @@ describe('discover and adopt', () => {
       );
     });
 
+    it('refuses to back up an adopted application', async () => {
+      const res = await t
+        .http()
+        .post(`/api/apps/${adopted.id}/backups`)
+        .set(bearer(owner))
+        .send({});
+      expect(expectError(res, 409).message).toBe(
+        `application '${adopted.hostname}' was adopted; Proximity does not back up adopted containers`,
+      );
+    });
+
     it('answers 409 for a VMID an application manages, adopted or deployed', async () => {
       const again = expectError(await adopt(admin, adoptBody(adoptedVmid)), 409);
       expect(again.message).toBe(`VMID ${adoptedVmid} is already managed by an application`);

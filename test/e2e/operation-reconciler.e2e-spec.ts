@@ -4,6 +4,8 @@ import type { Queue } from 'bull';
 import { RECONCILE_OPERATIONS_JOB } from '../../src/maintenance/maintenance.processor';
 import { DEPLOY_ABANDONED } from '../../src/applications/deploy/deploy-overdue.handler';
 import { STATE_UNREADABLE } from '../../src/applications/lifecycle/lifecycle-overdue.handler';
+import { OperationType } from '../../src/operations/operation.entity';
+import { OverdueOperations } from '../../src/operations/overdue-operations';
 import { QueueName } from '../../src/queue/queue-names';
 import { SimulatorFixture } from '../pve-simulator/testing/simulator-fixture';
 import { type AppBody, operationOf, settled } from '../support/deployments';
@@ -201,19 +203,9 @@ describe('operation reconciler', () => {
     ).toEqual([{ n: app.ports.length }]);
   });
 
-  it('leaves an operation of a type no module ends alone, and says so once', async () => {
-    // No module of this process registers a handler for backup deletions.
-    const { app, operationId } = await lostAction('backup_delete', 'running');
-    await overdue(operationId);
-    await reconcile();
-    await reconcile();
-    const op = await t.http().get(`/api/operations/${operationId}`).set(bearer(user));
-    expect(op.body).toMatchObject({ type: 'backup_delete', status: 'queued' });
-    expect(await read(app.id)).toMatchObject({ status: 'running', lastError: null });
-    const said = t.logs
-      .entries()
-      .filter((e) => e.msg === 'no handler ends overdue operations of this type; left alone');
-    expect(said).toEqual([expect.objectContaining({ type: 'backup_delete' })]);
-    await sql().execute(`update operation set status = 'failed' where id = ?`, [operationId]);
+  it('has a handler for every operation type in a worker, so none is left transitional', () => {
+    const registry = t.app.get(OverdueOperations);
+    const missing = Object.values(OperationType).filter((type) => !registry.handlerOf(type));
+    expect(missing).toEqual([]);
   });
 });
