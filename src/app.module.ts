@@ -6,6 +6,10 @@ import { ApplicationsModule } from './applications/applications.module';
 import { DeployWorkerModule } from './applications/deploy/deploy.module';
 import { LifecycleWorkerModule } from './applications/lifecycle/lifecycle.module';
 import { AuditModule } from './audit/audit.module';
+import {
+  BackupScheduleModule,
+  BackupScheduleWorkerModule,
+} from './backups/schedule/backup-schedule.module';
 import { AuthModule } from './auth/auth.module';
 import { BackupsModule, BackupWorkerModule } from './backups/backups.module';
 import { AdminBootstrap } from './bootstrap/admin-bootstrap';
@@ -58,6 +62,8 @@ export class AppModule {
         DeployWorkerModule.register(config.runsWorker),
         LifecycleWorkerModule.register(config.runsWorker),
         BackupWorkerModule.register(config.runsWorker),
+        BackupScheduleModule,
+        BackupScheduleWorkerModule.register(config.runsWorker),
       ],
       providers: [
         AdminBootstrap,

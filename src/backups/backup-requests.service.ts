@@ -53,33 +53,58 @@ export class BackupRequests {
   ) {}
 
   async create(applicationId: string, request: BackupRequest, principal: Principal) {
-    return this.accept(async (em) => {
-      const app = await em.getRepository(Application).findOwned(applicationId, principal);
-      statusAfter(app, ApplicationAction.Backup);
-      // A restore verifies the catalog app's services, which an adopted container does not have.
-      if (app.catalogId === null) {
-        throw DomainError.conflict(
-          `application '${app.hostname}' was adopted; Proximity does not back up adopted containers`,
-        );
-      }
-      const op = em.create(Operation, {
-        type: OperationType.Backup,
-        application: app,
-        actorId: principal.userId,
-      });
-      const backup = em.create(Backup, {
-        application: app,
-        mode: request.mode,
-        compress: request.compress,
-        notes: request.notes,
-        catalogVersion: this.catalog.find(app.catalogId)?.version ?? 'unknown',
-        operation: op,
-      });
-      return {
-        accepted: { backup, operation: op },
-        undo: { backupStatus: null, applicationStatus: null },
-      };
+    return this.accept((em) =>
+      this.createIn(
+        em,
+        () => em.getRepository(Application).findOwned(applicationId, principal),
+        request,
+        { actorId: principal.userId, scheduled: false },
+      ),
+    );
+  }
+
+  /** A schedule's backup: started by the system, pruned by the schedule's `keepLast`. */
+  async createScheduled(applicationId: string, request: BackupRequest) {
+    return this.accept((em) =>
+      this.createIn(em, () => em.findOneOrFail(Application, { id: applicationId }), request, {
+        actorId: null,
+        scheduled: true,
+      }),
+    );
+  }
+
+  private async createIn(
+    em: EntityManager,
+    load: () => Promise<Application>,
+    request: BackupRequest,
+    by: { actorId: string | null; scheduled: boolean },
+  ) {
+    const app = await load();
+    statusAfter(app, ApplicationAction.Backup);
+    // A restore verifies the catalog app's services, which an adopted container does not have.
+    if (app.catalogId === null) {
+      throw DomainError.conflict(
+        `application '${app.hostname}' was adopted; Proximity does not back up adopted containers`,
+      );
+    }
+    const op = em.create(Operation, {
+      type: OperationType.Backup,
+      application: app,
+      actorId: by.actorId,
     });
+    const backup = em.create(Backup, {
+      application: app,
+      mode: request.mode,
+      compress: request.compress,
+      notes: request.notes,
+      scheduled: by.scheduled,
+      catalogVersion: this.catalog.find(app.catalogId)?.version ?? 'unknown',
+      operation: op,
+    });
+    return {
+      accepted: { backup, operation: op },
+      undo: { backupStatus: null, applicationStatus: null },
+    };
   }
 
   async restore(applicationId: string, backupId: string, principal: Principal) {

@@ -108,6 +108,7 @@ export class BackupProcessor implements OnModuleInit, OverdueOperationHandler {
         volid: backup.volid,
         taskUpid: backup.taskUpid,
         startAfterRestore: backup.startAfterRestore === true,
+        scheduled: backup.scheduled,
       },
       deadlineAt: op.createdAt.getTime() + this.deadlineMs(type),
       report: (message) => this.runner.log(log, null, LogLevel.Info, message),

@@ -12,6 +12,7 @@ import { ProxmoxGateway } from '../proxmox/gateway/proxmox-gateway';
 import { BackupArchives } from './backup-archives';
 import { Backup } from './backup.entity';
 import { BackupStepError } from './backup-errors';
+import { ScheduledRetention } from './schedule/scheduled-retention';
 
 /** A deployment's plan (target, container, services) plus what the backup operation needs. */
 export interface BackupPlan extends DeployPlan {
@@ -25,6 +26,8 @@ export interface BackupPlan extends DeployPlan {
     /** The vzdump task an earlier attempt started. */
     taskUpid: string | null;
     startAfterRestore: boolean;
+    /** Made by a schedule: the schedule's older backups beyond keepLast go after it. */
+    scheduled: boolean;
   };
   /** When the operation's deadline passes (epoch ms): a vzdump may wait for the node's lock until then. */
   deadlineAt: number;
@@ -73,6 +76,7 @@ export class BackupSteps {
     private readonly gateway: ProxmoxGateway,
     private readonly timings: DeployTimings,
     private readonly archives: BackupArchives,
+    private readonly retention: ScheduledRetention,
     deploy: DeploySteps,
     container: ContainerSteps,
   ) {
@@ -94,6 +98,16 @@ export class BackupSteps {
       [OperationType.Backup]: [
         step('vzdump', (plan) => this.vzdump(plan)),
         step('record_archive', (plan) => this.recordArchive(plan)),
+        step('prune_scheduled', async (plan) => {
+          if (!plan.backup.scheduled) return;
+          await this.retention.prune({
+            applicationId: plan.applicationId,
+            backupId: plan.backup.id,
+            connection: plan.target.connection,
+            node: plan.target.node,
+            report: plan.report,
+          });
+        }),
       ],
       [OperationType.Restore]: [
         step('stop_container', async (plan) => {

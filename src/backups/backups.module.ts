@@ -11,6 +11,7 @@ import { BackupReader } from './backup.reader';
 import { BackupRequests } from './backup-requests.service';
 import { BackupSteps } from './backup.steps';
 import { BackupsController } from './backups.controller';
+import { ScheduledRetention } from './schedule/scheduled-retention';
 
 /** The backup queue and the service that enqueues to it; every process role has it. */
 @Module({
@@ -25,6 +26,7 @@ export class BackupQueueModule {}
   imports: [BackupQueueModule, CatalogModule],
   controllers: [BackupsController],
   providers: [BackupRequests, BackupReader],
+  exports: [BackupRequests],
 })
 export class BackupsModule {}
 
@@ -35,7 +37,9 @@ export class BackupWorkerModule {
     return {
       module: BackupWorkerModule,
       imports: runsWorker ? [BackupQueueModule, DeployWorkModule, BackupArchivesModule] : [],
-      providers: runsWorker ? [BackupSteps, BackupOutcomes, BackupProcessor] : [],
+      providers: runsWorker
+        ? [BackupSteps, BackupOutcomes, BackupProcessor, ScheduledRetention]
+        : [],
     };
   }
 }

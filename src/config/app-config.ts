@@ -39,6 +39,8 @@ export interface JobSettings {
   actionDeadlineMs: number;
   backupDeadlineMs: number;
   restoreDeadlineMs: number;
+  /** The shortest time a backup schedule may leave between two runs. */
+  scheduleMinIntervalSeconds: number;
 }
 
 export interface HttpConfig {
@@ -124,6 +126,7 @@ export class AppConfig {
         actionDeadlineMs: env.ACTION_DEADLINE_SECONDS * 1000,
         backupDeadlineMs: env.BACKUP_DEADLINE_SECONDS * 1000,
         restoreDeadlineMs: env.RESTORE_DEADLINE_SECONDS * 1000,
+        scheduleMinIntervalSeconds: env.BACKUP_SCHEDULE_MIN_INTERVAL_SECONDS,
       },
     );
   }

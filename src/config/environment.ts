@@ -236,6 +236,17 @@ export class Environment {
   @Max(86_400)
   RESTORE_DEADLINE_SECONDS = 3600;
 
+  /**
+   * The shortest time between two runs of a backup schedule: a schedule that
+   * would run more often is refused, so it cannot keep a node's one vzdump
+   * slot busy.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
+  BACKUP_SCHEDULE_MIN_INTERVAL_SECONDS = 60;
+
   /** The catalog's YAML files; a relative path resolves against the working directory. */
   @IsString()
   @MinLength(1)

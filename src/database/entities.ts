@@ -1,5 +1,6 @@
 import { Application } from '../applications/application.entity';
 import { Backup } from '../backups/backup.entity';
+import { BackupSchedule } from '../backups/schedule/backup-schedule.entity';
 import { AuditEntry } from '../audit/audit-entry.entity';
 import { ApiToken } from '../auth/api-token.entity';
 import { DeploymentLog } from '../operations/deployment-log.entity';
@@ -25,4 +26,5 @@ export const ENTITIES = [
   Operation,
   DeploymentLog,
   Backup,
+  BackupSchedule,
 ];

@@ -9,6 +9,7 @@ import { Migration20261130140000NodeAddress } from './20261130140000-node-addres
 import { Migration20261130150000Backups } from './20261130150000-backups';
 import { Migration20261130151000ApplicationClonedFrom } from './20261130151000-application-cloned-from';
 import { Migration20261130152000AdoptedApplications } from './20261130152000-adopted-applications';
+import { Migration20261130153000BackupSchedules } from './20261130153000-backup-schedules';
 
 /** Applied in this order; a new migration is appended here. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -33,5 +34,9 @@ export const MIGRATIONS: MigrationObject[] = [
   {
     name: 'Migration20261130152000AdoptedApplications',
     class: Migration20261130152000AdoptedApplications,
+  },
+  {
+    name: 'Migration20261130153000BackupSchedules',
+    class: Migration20261130153000BackupSchedules,
   },
 ];
