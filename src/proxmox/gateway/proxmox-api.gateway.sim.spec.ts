@@ -471,8 +471,11 @@ describe('ProxmoxApiGateway against the simulator', () => {
       gateway.cloneContainer(conn, source, { ...clone, snapshot: null }),
     );
     expect(refused.upstream).toContain('only possible from a snapshot');
+    // Long enough that the clone still runs when the locks are read.
+    await fixture.control('POST', '/_sim/latency', { taskMs: 1500 });
     const upid = await gateway.cloneContainer(conn, source, { ...clone, snapshot: 'prxtemp' });
     expect((await gateway.containerStatus(conn, source)).lock).toBe('disk');
+    await fixture.control('POST', '/_sim/latency', { taskMs: 10 });
     // A locked container keeps its snapshots: the delete's task fails.
     const locked = await caught(
       gateway
