@@ -21,6 +21,7 @@ import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { MaintenanceJobsModule } from './maintenance/maintenance-jobs';
 import { MaintenanceModule } from './maintenance/maintenance.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { OverdueOperationsModule } from './operations/overdue-operations';
@@ -47,6 +48,7 @@ export class AppModule {
         RedisModule,
         QueueModule,
         OverdueOperationsModule,
+        MaintenanceJobsModule,
         MetricsModule,
         AuditModule,
         UsersModule,

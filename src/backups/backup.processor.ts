@@ -1,7 +1,6 @@
-import { EntityManager } from '@mikro-orm/postgresql';
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import type { Job, Queue } from 'bull';
+import type { Queue } from 'bull';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import {
   type BuiltPlan,
@@ -11,11 +10,12 @@ import {
 import { rawFailure } from '../applications/deploy/deploy-wording';
 import { AppConfig } from '../config/app-config';
 import { LogLevel } from '../operations/deployment-log.entity';
-import { Operation, OperationStatus, OperationType } from '../operations/operation.entity';
+import { Operation, OperationType } from '../operations/operation.entity';
 import { type OverdueOperationHandler, OverdueOperations } from '../operations/overdue-operations';
 import { StepFailure, StepRunner } from '../operations/step-runner';
+import { type OperationJobData, processOperationJobs } from '../queue/operation-jobs';
 import { QueueName } from '../queue/queue-names';
-import { BACKUP_JOB, type BackupJobData } from './backup.queue';
+import { BACKUP_JOB } from './backup.queue';
 import { type BackupOperationType, type BackupPlan, BackupSteps } from './backup.steps';
 import { BackupStepError, classifyBackupFailure, describeBackupFailure } from './backup-errors';
 import { BackupOutcomes } from './backup-outcomes';
@@ -46,8 +46,7 @@ export class BackupProcessor implements OnModuleInit, OverdueOperationHandler {
 
   constructor(
     @InjectPinoLogger(BackupProcessor.name) private readonly logger: PinoLogger,
-    @InjectQueue(QueueName.Backup) readonly queue: Queue<BackupJobData>,
-    private readonly em: EntityManager,
+    @InjectQueue(QueueName.Backup) readonly queue: Queue<OperationJobData>,
     private readonly config: AppConfig,
     private readonly runner: StepRunner,
     private readonly plans: DeployPlanBuilder,
@@ -58,13 +57,13 @@ export class BackupProcessor implements OnModuleInit, OverdueOperationHandler {
 
   onModuleInit(): void {
     this.overdue.register(this);
-    this.queue
-      .process(BACKUP_JOB, this.config.jobs.deployConcurrency, (job: Job<BackupJobData>) =>
-        this.handle(job.data.operationId, job.attemptsMade),
-      )
-      .catch((err: Error) => {
-        this.logger.warn({ err: { message: err.message } }, 'the backup worker stopped');
-      });
+    processOperationJobs(
+      this.queue,
+      BACKUP_JOB,
+      this.config.jobs.deployConcurrency,
+      (operationId, failedAttempts) => this.handle(operationId, failedAttempts),
+      this.logger,
+    );
   }
 
   deadlineMs(type: OperationType): number {
@@ -79,15 +78,13 @@ export class BackupProcessor implements OnModuleInit, OverdueOperationHandler {
   }
 
   async handle(operationId: string, failedAttempts: number): Promise<void> {
-    const op = await this.em.fork().findOne(Operation, { id: operationId });
-    if (!op || op.status === OperationStatus.Succeeded || op.status === OperationStatus.Failed) {
-      return;
-    }
+    const start = await this.runner.beginAttempt(operationId, failedAttempts);
+    if (!start) return;
+    const { operation: op, attempt, last, line } = start;
     const type = op.type as BackupOperationType;
     const applicationId = op.application.id;
     const backup = await this.outcomes.backupOf(operationId);
     if (!backup) return;
-    const { attempt, last, line } = await this.runner.beginAttempt(operationId, failedAttempts);
     let built: BuiltPlan;
     try {
       built = await this.plans.build(applicationId);

@@ -1,3 +1,4 @@
+import type { OperationJobData } from '../queue/operation-jobs';
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable } from '@nestjs/common';
 import type { Queue } from 'bull';
@@ -6,15 +7,10 @@ import { QueueName } from '../queue/queue-names';
 
 export const BACKUP_JOB = 'backup';
 
-/** Ids only: the job reads the operation and its backup row. */
-export interface BackupJobData {
-  operationId: string;
-}
-
 /** Enqueues backup, restore and backup_delete operations. */
 @Injectable()
 export class BackupQueue {
-  constructor(@InjectQueue(QueueName.Backup) private readonly queue: Queue<BackupJobData>) {}
+  constructor(@InjectQueue(QueueName.Backup) private readonly queue: Queue<OperationJobData>) {}
 
   async enqueue(operation: { id: string; maxAttempts: number }): Promise<void> {
     await enqueueWithin(

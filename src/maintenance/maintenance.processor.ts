@@ -1,9 +1,9 @@
 import { CreateRequestContext, MikroORM } from '@mikro-orm/core';
-import { Process, Processor } from '@nestjs/bull';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { ApiTokensService } from '../auth/api-tokens.service';
-import { QueueName } from '../queue/queue-names';
 import { SessionsService } from '../sessions/sessions.service';
+import { MaintenanceJobs } from './maintenance-jobs';
 import type { OperationsReconciled } from './operation-reconciler';
 import { Reconciler, type ReconcileSummary } from './reconciler';
 
@@ -14,10 +14,12 @@ export const RECONCILE_JOB = 'reconcile';
 // Kept a day past expiry so a late "token expired" answer can still be explained from the rows.
 const GRACE_MS = 86_400_000;
 
-@Processor(QueueName.Maintenance)
-export class MaintenanceProcessor {
+/** The maintenance module's jobs: pruning credentials and reconciling. */
+@Injectable()
+export class MaintenanceProcessor implements OnModuleInit {
   constructor(
     @InjectPinoLogger(MaintenanceProcessor.name) private readonly logger: PinoLogger,
+    private readonly jobs: MaintenanceJobs,
     // Read by @CreateRequestContext to give each job its own identity map.
     readonly orm: MikroORM,
     private readonly sessions: SessionsService,
@@ -25,7 +27,12 @@ export class MaintenanceProcessor {
     private readonly reconciler: Reconciler,
   ) {}
 
-  @Process(PRUNE_CREDENTIALS_JOB)
+  onModuleInit(): void {
+    this.jobs.register(PRUNE_CREDENTIALS_JOB, () => this.pruneExpiredCredentials());
+    this.jobs.register(RECONCILE_OPERATIONS_JOB, () => this.reconcileOperations());
+    this.jobs.register(RECONCILE_JOB, () => this.reconcile());
+  }
+
   @CreateRequestContext()
   async pruneExpiredCredentials(): Promise<{ refreshTokens: number; apiTokens: number }> {
     const before = new Date(Date.now() - GRACE_MS);
@@ -35,13 +42,11 @@ export class MaintenanceProcessor {
     return { refreshTokens, apiTokens };
   }
 
-  @Process(RECONCILE_OPERATIONS_JOB)
   @CreateRequestContext()
   async reconcileOperations(): Promise<OperationsReconciled> {
     return this.reconciler.reconcileOperations();
   }
 
-  @Process(RECONCILE_JOB)
   @CreateRequestContext()
   async reconcile(): Promise<ReconcileSummary> {
     return this.reconciler.reconcile();

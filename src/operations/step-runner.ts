@@ -26,6 +26,7 @@ export interface StepRun<P, S> {
 }
 
 export interface AttemptStart {
+  operation: Operation;
   attempt: number;
   /** No retry follows this attempt's failure. */
   last: boolean;
@@ -63,10 +64,15 @@ export class StepRunner {
    * worker after its own died (a stalled job) was not counted as failed, so
    * it resumes the same attempt: the number never passes `maxAttempts`, and
    * Bull fails a job that stalls again instead of running it once more.
+   * Null when there is nothing to run: the operation is gone or has ended.
    */
-  async beginAttempt(operationId: string, failedAttempts: number): Promise<AttemptStart> {
+  async beginAttempt(operationId: string, failedAttempts: number): Promise<AttemptStart | null> {
     const em = this.em.fork();
-    const op = await em.findOneOrFail(Operation, { id: operationId });
+    const op = await em.findOne(Operation, { id: operationId });
+    // Discarded after an enqueue that timed out, or finished by an earlier run of this job.
+    if (!op || op.status === OperationStatus.Succeeded || op.status === OperationStatus.Failed) {
+      return null;
+    }
     const attempt = Math.min(failedAttempts + 1, op.maxAttempts);
     const resumed = op.attempts >= attempt;
     op.attempts = Math.max(op.attempts, attempt);
@@ -74,6 +80,7 @@ export class StepRunner {
     op.startedAt ??= new Date();
     await em.flush();
     return {
+      operation: op,
       attempt,
       last: attempt >= op.maxAttempts,
       line: `attempt ${attempt} of ${op.maxAttempts}${resumed ? ' resumes after its worker stopped' : ''}`,

@@ -3,6 +3,7 @@ import { getQueueToken } from '@nestjs/bull';
 import type { Queue } from 'bull';
 import { PRUNE_CREDENTIALS_JOB } from '../../src/maintenance/maintenance.processor';
 import { DEFAULT_ATTEMPTS } from '../../src/queue/queue.module';
+import { MaintenanceJobs } from '../../src/maintenance/maintenance-jobs';
 import { QueueName } from '../../src/queue/queue-names';
 import { RETRY_BASE_MS } from '../../src/queue/retry-backoff';
 import { waitFor } from '../support/spawn-app';
@@ -22,8 +23,8 @@ describe('queues on real Redis', () => {
   it('retries a failing job with the configured attempts and backoff', async () => {
     const queue = maintenance();
     const starts: number[] = [];
-    // A job type of its own on the application's queue: the queue's defaults apply.
-    void queue.process('always-fails', 1, () => {
+    // A job type of its own, run by the application's maintenance worker: the queue's defaults apply.
+    t.app.get(MaintenanceJobs).register('always-fails', () => {
       starts.push(Date.now());
       return Promise.reject(new Error('always fails'));
     });

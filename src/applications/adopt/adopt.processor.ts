@@ -1,15 +1,16 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import type { Job, Queue } from 'bull';
+import type { Queue } from 'bull';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { AppConfig } from '../../config/app-config';
 import { LogLevel } from '../../operations/deployment-log.entity';
-import { Operation, OperationStatus, OperationType } from '../../operations/operation.entity';
+import { Operation, OperationType } from '../../operations/operation.entity';
 import { OverdueOperations } from '../../operations/overdue-operations';
 import { StepFailure, StepRunner } from '../../operations/step-runner';
 import { PortAllocation, PortState } from '../../ports/port-allocation.entity';
 import { ProxmoxGateway } from '../../proxmox/gateway/proxmox-gateway';
+import { type OperationJobData, processOperationJobs } from '../../queue/operation-jobs';
 import { QueueName } from '../../queue/queue-names';
 import { Application } from '../application.entity';
 import { ApplicationStatus } from '../application-status';
@@ -18,7 +19,6 @@ import { classifyFailure } from '../deploy/deploy-errors';
 import type { DeployState } from '../deploy/deploy.steps';
 import { describeFailure, rawFailure } from '../deploy/deploy-wording';
 import { NodeAddress } from '../deploy/node-address';
-import type { LifecycleJobData } from '../lifecycle/lifecycle.queue';
 import { AdoptCompensation } from './adopt-compensation';
 import { ADOPT_JOB } from './adopt.queue';
 import { AdoptedPlanBuilder, type BuiltAdoptedPlan } from './adopted-plan.builder';
@@ -36,7 +36,7 @@ export const ADOPT_ABANDONED = 'the adoption was interrupted and did not finish 
 export class AdoptProcessor implements OnModuleInit {
   constructor(
     @InjectPinoLogger(AdoptProcessor.name) private readonly logger: PinoLogger,
-    @InjectQueue(QueueName.Lifecycle) private readonly queue: Queue<LifecycleJobData>,
+    @InjectQueue(QueueName.Lifecycle) private readonly queue: Queue<OperationJobData>,
     private readonly em: EntityManager,
     private readonly config: AppConfig,
     private readonly runner: StepRunner,
@@ -55,22 +55,20 @@ export class AdoptProcessor implements OnModuleInit {
       deadlineMs: () => this.config.jobs.actionDeadlineMs,
       end: (op) => this.abandon(op),
     });
-    this.queue
-      .process(ADOPT_JOB, this.config.jobs.deployConcurrency, (job: Job<LifecycleJobData>) =>
-        this.handle(job.data.operationId, job.attemptsMade),
-      )
-      .catch((err: Error) => {
-        this.logger.warn({ err: { message: err.message } }, 'the adopt worker stopped');
-      });
+    processOperationJobs(
+      this.queue,
+      ADOPT_JOB,
+      this.config.jobs.deployConcurrency,
+      (operationId, failedAttempts) => this.handle(operationId, failedAttempts),
+      this.logger,
+    );
   }
 
   async handle(operationId: string, failedAttempts: number): Promise<void> {
-    const op = await this.em.fork().findOne(Operation, { id: operationId });
-    if (!op || op.status === OperationStatus.Succeeded || op.status === OperationStatus.Failed) {
-      return;
-    }
+    const start = await this.runner.beginAttempt(operationId, failedAttempts);
+    if (!start) return;
+    const { operation: op, attempt, last, line } = start;
     const applicationId = op.application.id;
-    const { attempt, last, line } = await this.runner.beginAttempt(operationId, failedAttempts);
     const built = await this.plans.build(applicationId);
     const log = { operationId, applicationId, secrets: [] };
     await this.runner.log(log, null, LogLevel.Info, `adopt: ${line}`);

@@ -1,13 +1,14 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import type { Job, Queue } from 'bull';
+import type { Queue } from 'bull';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { AppConfig } from '../../config/app-config';
 import { LogLevel } from '../../operations/deployment-log.entity';
-import { Operation, OperationStatus, OperationType } from '../../operations/operation.entity';
+import { Operation, OperationType } from '../../operations/operation.entity';
 import { OverdueOperations } from '../../operations/overdue-operations';
 import { StepFailure, StepRunner } from '../../operations/step-runner';
+import { type OperationJobData, processOperationJobs } from '../../queue/operation-jobs';
 import { QueueName } from '../../queue/queue-names';
 import { Application } from '../application.entity';
 import { temporarySnapshotName } from '../deploy/container-ownership';
@@ -16,7 +17,7 @@ import { DeployOutcome } from '../deploy/deploy-outcome';
 import type { DeployState } from '../deploy/deploy.steps';
 import { classifyFailure } from '../deploy/deploy-errors';
 import { type BuiltPlan, DeployPlanBuilder } from '../deploy/deploy-plan.builder';
-import { CLONE_JOB, type DeployJobData } from '../deploy/deploy.queue';
+import { CLONE_JOB } from '../deploy/deploy.queue';
 import { describeFailure, rawFailure } from '../deploy/deploy-wording';
 import { type ClonePlan, CloneSteps, snapshotOf } from './clone.steps';
 import { SourceSnapshot } from './source-snapshot';
@@ -39,7 +40,7 @@ interface BuiltClone extends BuiltPlan {
 export class CloneProcessor implements OnModuleInit {
   constructor(
     @InjectPinoLogger(CloneProcessor.name) private readonly logger: PinoLogger,
-    @InjectQueue(QueueName.Deploy) private readonly queue: Queue<DeployJobData>,
+    @InjectQueue(QueueName.Deploy) private readonly queue: Queue<OperationJobData>,
     private readonly em: EntityManager,
     private readonly config: AppConfig,
     private readonly runner: StepRunner,
@@ -52,13 +53,13 @@ export class CloneProcessor implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.queue
-      .process(CLONE_JOB, this.config.jobs.deployConcurrency, (job: Job<DeployJobData>) =>
-        this.handle(job.data.operationId, job.attemptsMade),
-      )
-      .catch((err: Error) => {
-        this.logger.warn({ err: { message: err.message } }, 'the clone worker stopped');
-      });
+    processOperationJobs(
+      this.queue,
+      CLONE_JOB,
+      this.config.jobs.deployConcurrency,
+      (operationId, failedAttempts) => this.handle(operationId, failedAttempts),
+      this.logger,
+    );
     this.overdue.register({
       types: [OperationType.Clone],
       queue: this.queue,
@@ -69,12 +70,10 @@ export class CloneProcessor implements OnModuleInit {
 
   /** One attempt. Throws only to have Bull retry it (with its jittered backoff). */
   async handle(operationId: string, failedAttempts: number): Promise<void> {
-    const op = await this.em.fork().findOne(Operation, { id: operationId });
-    if (!op || op.status === OperationStatus.Succeeded || op.status === OperationStatus.Failed) {
-      return;
-    }
+    const start = await this.runner.beginAttempt(operationId, failedAttempts);
+    if (!start) return;
+    const { operation: op, attempt, last, line } = start;
     const applicationId = op.application.id;
-    const { attempt, last, line } = await this.runner.beginAttempt(operationId, failedAttempts);
     let built: BuiltClone;
     try {
       built = await this.build(applicationId, operationId);

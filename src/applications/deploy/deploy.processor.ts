@@ -1,16 +1,15 @@
-import { EntityManager } from '@mikro-orm/postgresql';
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import type { Job, Queue } from 'bull';
+import type { Queue } from 'bull';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { AppConfig } from '../../config/app-config';
 import { LogLevel } from '../../operations/deployment-log.entity';
-import { Operation, OperationStatus } from '../../operations/operation.entity';
 import { StepFailure, StepRunner } from '../../operations/step-runner';
+import { type OperationJobData, processOperationJobs } from '../../queue/operation-jobs';
 import { QueueName } from '../../queue/queue-names';
 import { classifyFailure } from './deploy-errors';
 import { type BuiltPlan, DeployPlanBuilder } from './deploy-plan.builder';
-import { DEPLOY_JOB, type DeployJobData } from './deploy.queue';
+import { DEPLOY_JOB } from './deploy.queue';
 import { type DeployState, DeploySteps } from './deploy.steps';
 import { describeFailure, rawFailure } from './deploy-wording';
 import { DeployCompensation } from './deploy-compensation';
@@ -27,8 +26,7 @@ import { DeployOutcome } from './deploy-outcome';
 export class DeployProcessor implements OnModuleInit {
   constructor(
     @InjectPinoLogger(DeployProcessor.name) private readonly logger: PinoLogger,
-    @InjectQueue(QueueName.Deploy) private readonly queue: Queue<DeployJobData>,
-    private readonly em: EntityManager,
+    @InjectQueue(QueueName.Deploy) private readonly queue: Queue<OperationJobData>,
     private readonly config: AppConfig,
     private readonly runner: StepRunner,
     private readonly plans: DeployPlanBuilder,
@@ -39,24 +37,21 @@ export class DeployProcessor implements OnModuleInit {
 
   onModuleInit(): void {
     // Registered here rather than with @Process: the concurrency comes from the configuration.
-    this.queue
-      .process(DEPLOY_JOB, this.config.jobs.deployConcurrency, (job: Job<DeployJobData>) =>
-        this.handle(job.data.operationId, job.attemptsMade),
-      )
-      .catch((err: Error) => {
-        this.logger.warn({ err: { message: err.message } }, 'the deploy worker stopped');
-      });
+    processOperationJobs(
+      this.queue,
+      DEPLOY_JOB,
+      this.config.jobs.deployConcurrency,
+      (operationId, failedAttempts) => this.handle(operationId, failedAttempts),
+      this.logger,
+    );
   }
 
   /** One attempt. Throws only to have Bull retry it (with its jittered backoff). */
   async handle(operationId: string, failedAttempts: number): Promise<void> {
-    const op = await this.em.fork().findOne(Operation, { id: operationId });
-    // Discarded after an enqueue that timed out, or finished by an earlier run of this job.
-    if (!op || op.status === OperationStatus.Succeeded || op.status === OperationStatus.Failed) {
-      return;
-    }
+    const start = await this.runner.beginAttempt(operationId, failedAttempts);
+    if (!start) return;
+    const { operation: op, attempt, last, line } = start;
     const applicationId = op.application.id;
-    const { attempt, last, line } = await this.runner.beginAttempt(operationId, failedAttempts);
     let built: BuiltPlan;
     try {
       built = await this.plans.build(applicationId);

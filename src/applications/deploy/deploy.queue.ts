@@ -1,3 +1,4 @@
+import type { OperationJobData } from '../../queue/operation-jobs';
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable } from '@nestjs/common';
 import type { Queue } from 'bull';
@@ -8,15 +9,10 @@ export const DEPLOY_JOB = 'deploy';
 /** Clones run on the deploy queue, beside deployments, under their own job name. */
 export const CLONE_JOB = 'clone';
 
-/** Ids only: the worker reads everything else (and opens the secrets) from the rows. */
-export interface DeployJobData {
-  operationId: string;
-}
-
 /** Enqueues deployments and clones; the deploy worker's processors run them. */
 @Injectable()
 export class DeployQueue {
-  constructor(@InjectQueue(QueueName.Deploy) private readonly queue: Queue<DeployJobData>) {}
+  constructor(@InjectQueue(QueueName.Deploy) private readonly queue: Queue<OperationJobData>) {}
 
   /**
    * One job per operation (the operation id is the job id, so a repeated

@@ -1,12 +1,13 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import type { Job, Queue } from 'bull';
+import type { Queue } from 'bull';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { AppConfig } from '../../config/app-config';
 import { LogLevel } from '../../operations/deployment-log.entity';
-import { Operation, OperationStatus, OperationType } from '../../operations/operation.entity';
+import { OperationType } from '../../operations/operation.entity';
 import { StepFailure, type StepRun, StepRunner } from '../../operations/step-runner';
+import { type OperationJobData, processOperationJobs } from '../../queue/operation-jobs';
 import { QueueName } from '../../queue/queue-names';
 import { AdoptedPlanBuilder } from '../adopt/adopted-plan.builder';
 import { AdoptedSteps } from '../adopt/adopted.steps';
@@ -17,7 +18,7 @@ import { classifyFailure } from '../deploy/deploy-errors';
 import { DeployPlanBuilder } from '../deploy/deploy-plan.builder';
 import type { DeployState } from '../deploy/deploy.steps';
 import { describeFailure, rawFailure } from '../deploy/deploy-wording';
-import { LIFECYCLE_JOB, type LifecycleJobData } from './lifecycle.queue';
+import { LIFECYCLE_JOB } from './lifecycle.queue';
 import { type LifecycleType, LifecycleSteps } from './lifecycle.steps';
 
 const OUTCOME: Record<LifecycleType, ApplicationStatus | null> = {
@@ -43,7 +44,7 @@ interface LifecycleWork {
 export class LifecycleProcessor implements OnModuleInit {
   constructor(
     @InjectPinoLogger(LifecycleProcessor.name) private readonly logger: PinoLogger,
-    @InjectQueue(QueueName.Lifecycle) private readonly queue: Queue<LifecycleJobData>,
+    @InjectQueue(QueueName.Lifecycle) private readonly queue: Queue<OperationJobData>,
     private readonly em: EntityManager,
     private readonly config: AppConfig,
     private readonly runner: StepRunner,
@@ -55,23 +56,21 @@ export class LifecycleProcessor implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.queue
-      .process(LIFECYCLE_JOB, this.config.jobs.deployConcurrency, (job: Job<LifecycleJobData>) =>
-        this.handle(job.data.operationId, job.attemptsMade),
-      )
-      .catch((err: Error) => {
-        this.logger.warn({ err: { message: err.message } }, 'the lifecycle worker stopped');
-      });
+    processOperationJobs(
+      this.queue,
+      LIFECYCLE_JOB,
+      this.config.jobs.deployConcurrency,
+      (operationId, failedAttempts) => this.handle(operationId, failedAttempts),
+      this.logger,
+    );
   }
 
   async handle(operationId: string, failedAttempts: number): Promise<void> {
-    const op = await this.em.fork().findOne(Operation, { id: operationId });
-    if (!op || op.status === OperationStatus.Succeeded || op.status === OperationStatus.Failed) {
-      return;
-    }
+    const start = await this.runner.beginAttempt(operationId, failedAttempts);
+    if (!start) return;
+    const { operation: op, attempt, last, line } = start;
     const type = op.type as LifecycleType;
     const applicationId = op.application.id;
-    const { attempt, last, line } = await this.runner.beginAttempt(operationId, failedAttempts);
     const app = await this.em.fork().findOneOrFail(Application, { id: applicationId });
     // A delete of an application whose container is gone (a deploy that failed): nothing to
     // do on Proxmox.

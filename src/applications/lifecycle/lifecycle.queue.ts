@@ -1,3 +1,4 @@
+import type { OperationJobData } from '../../queue/operation-jobs';
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable } from '@nestjs/common';
 import type { Queue } from 'bull';
@@ -6,15 +7,10 @@ import { QueueName } from '../../queue/queue-names';
 
 export const LIFECYCLE_JOB = 'lifecycle';
 
-/** Ids only, as for deployments: what a delete should do is in the operation's options. */
-export interface LifecycleJobData {
-  operationId: string;
-}
-
 /** Enqueues start, stop, restart and delete operations. */
 @Injectable()
 export class LifecycleQueue {
-  constructor(@InjectQueue(QueueName.Lifecycle) private readonly queue: Queue<LifecycleJobData>) {}
+  constructor(@InjectQueue(QueueName.Lifecycle) private readonly queue: Queue<OperationJobData>) {}
 
   async enqueue(operation: { id: string; maxAttempts: number }): Promise<void> {
     await enqueueWithin(

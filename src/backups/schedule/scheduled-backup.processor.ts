@@ -1,12 +1,12 @@
 import { CreateRequestContext, MikroORM } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
-import { Process, Processor } from '@nestjs/bull';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import type { Job } from 'bull';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { DomainError, ErrorCode } from '../../common/errors/domain-error';
 
 import { DeploymentLog, LogLevel } from '../../operations/deployment-log.entity';
-import { QueueName } from '../../queue/queue-names';
+import { MaintenanceJobs } from '../../maintenance/maintenance-jobs';
 import { BackupSchedule } from './backup-schedule.entity';
 import { BackupRequests } from '../backup-requests.service';
 import {
@@ -25,10 +25,11 @@ export type TickOutcome = 'started' | 'busy' | 'already-ran' | 'gone';
  * in one conditional update before anything else: a tick that arrives twice
  * (or at two workers) starts one backup.
  */
-@Processor(QueueName.Maintenance)
-export class ScheduledBackupProcessor {
+@Injectable()
+export class ScheduledBackupProcessor implements OnModuleInit {
   constructor(
     @InjectPinoLogger(ScheduledBackupProcessor.name) private readonly logger: PinoLogger,
+    private readonly jobs: MaintenanceJobs,
     // Read by @CreateRequestContext to give each job its own identity map.
     readonly orm: MikroORM,
     private readonly em: EntityManager,
@@ -36,7 +37,11 @@ export class ScheduledBackupProcessor {
     private readonly backups: BackupRequests,
   ) {}
 
-  @Process(SCHEDULED_BACKUP_JOB)
+  onModuleInit(): void {
+    this.jobs.register(SCHEDULED_BACKUP_JOB, (job: Job<ScheduledBackupJobData>) => this.tick(job));
+    this.jobs.register(SYNC_SCHEDULES_JOB, () => this.syncSchedules());
+  }
+
   @CreateRequestContext()
   async tick(job: Job<ScheduledBackupJobData>): Promise<TickOutcome> {
     const { scheduleId } = job.data;
@@ -77,7 +82,6 @@ export class ScheduledBackupProcessor {
     }
   }
 
-  @Process(SYNC_SCHEDULES_JOB)
   @CreateRequestContext()
   async syncSchedules(): Promise<TickSync> {
     const result = await this.ticks.sync();
