@@ -7,18 +7,15 @@ import { AppConfig } from '../../config/app-config';
 import { LogLevel } from '../../operations/deployment-log.entity';
 import { Operation, OperationType } from '../../operations/operation.entity';
 import { OverdueOperations } from '../../operations/overdue-operations';
-import { StepFailure, StepRunner } from '../../operations/step-runner';
+import { StepRunner } from '../../operations/step-runner';
 import { type OperationJobData, processOperationJobs } from '../../queue/operation-jobs';
 import { QueueName } from '../../queue/queue-names';
 import { Application } from '../application.entity';
 import { temporarySnapshotName } from '../deploy/container-ownership';
 import { DeployCompensation } from '../deploy/deploy-compensation';
 import { DeployOutcome } from '../deploy/deploy-outcome';
-import type { DeployState } from '../deploy/deploy.steps';
-import { classifyFailure } from '../deploy/deploy-errors';
 import { type BuiltPlan, DeployPlanBuilder } from '../deploy/deploy-plan.builder';
 import { CLONE_JOB } from '../deploy/deploy.queue';
-import { describeFailure, rawFailure } from '../deploy/deploy-wording';
 import { type ClonePlan, CloneSteps, snapshotOf } from './clone.steps';
 import { SourceSnapshot } from './source-snapshot';
 
@@ -69,55 +66,21 @@ export class CloneProcessor implements OnModuleInit {
   }
 
   /** One attempt. Throws only to have Bull retry it (with its jittered backoff). */
-  async handle(operationId: string, failedAttempts: number): Promise<void> {
-    const start = await this.runner.beginAttempt(operationId, failedAttempts);
-    if (!start) return;
-    const { operation: op, attempt, last, line } = start;
-    const applicationId = op.application.id;
-    let built: BuiltClone;
-    try {
-      built = await this.build(applicationId, operationId);
-    } catch (err) {
-      this.logger.error({ operationId, err }, 'the clone plan could not be built');
-      const message = 'the clone could not be prepared';
-      await this.runner.log(
-        { operationId, applicationId, secrets: [] },
-        null,
-        LogLevel.Error,
-        message,
-      );
-      await this.compensation.markFailed(applicationId, operationId, message);
-      return;
-    }
-    const log = { operationId, applicationId, secrets: built.secrets };
-    await this.runner.log(log, null, LogLevel.Info, line);
-    try {
-      const state = await this.runner.run<ClonePlan, DeployState>({
-        ...log,
+  handle(operationId: string, failedAttempts: number): Promise<void> {
+    return this.outcome.attempt<BuiltClone>(
+      {
+        kind: 'clone',
+        noun: 'the clone',
+        doneWord: 'cloned',
         steps: this.cloneSteps.steps,
-        plan: built.plan,
-        state: built.application.ipAddress ? { ipAddress: built.application.ipAddress } : {},
-        describe: describeFailure,
-        persist: (s) => this.outcome.keepAddress(applicationId, s),
-      });
-      await this.outcome.succeed(built, state, operationId, 'cloned');
-    } catch (err) {
-      const cause = err instanceof StepFailure ? err.error : err;
-      const message = err instanceof StepFailure ? err.message : describeFailure(err);
-      this.logger.warn(
-        { operationId, attempt, failure: rawFailure(cause, built.secrets) },
-        'clone step failed',
-      );
-      const failureClass = classifyFailure(cause);
-      // The guest on the old VMID is not ours: what follows (a retry or compensation) uses the new one.
-      const vmid = failureClass === 'vmid_conflict' ? await this.outcome.reassignVmid(built) : null;
-      if (!last && failureClass !== 'permanent') {
-        await this.runner.log(log, null, LogLevel.Warn, `attempt ${attempt} failed; retrying`);
-        throw err;
-      }
-      const plan = vmid === null ? built.plan : { ...built.plan, vmid };
-      await this.compensate({ ...built, plan }, operationId, message);
-    }
+        build: (applicationId, id) => this.build(applicationId, id),
+        compensate: (built, id, message) => this.compensate(built, id, message),
+        markFailed: (applicationId, id, message) =>
+          this.compensation.markFailed(applicationId, id, message),
+      },
+      operationId,
+      failedAttempts,
+    );
   }
 
   /** The reconciler's end of a clone whose job was lost: the same compensation as a last failure. */

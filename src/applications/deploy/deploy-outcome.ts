@@ -2,7 +2,7 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { LogLevel } from '../../operations/deployment-log.entity';
-import { StepRunner } from '../../operations/step-runner';
+import { type NamedStep, StepFailure, StepRunner } from '../../operations/step-runner';
 import { ProxmoxGateway } from '../../proxmox/gateway/proxmox-gateway';
 import { PortAllocation, PortState } from '../../ports/port-allocation.entity';
 import { ApplicationAllocator } from '../allocation/application-allocator';
@@ -10,13 +10,32 @@ import { Application } from '../application.entity';
 import { ApplicationStatus } from '../application-status';
 import { applicationUrl } from './application-url';
 import type { BuiltPlan } from './deploy-plan.builder';
+import { classifyFailure } from './deploy-errors';
+import { describeFailure, rawFailure } from './deploy-wording';
 import type { DeployState } from './deploy.steps';
 import { NodeAddress } from './node-address';
 
+/** A job that brings up a new container, as `DeployOutcome.attempt` runs it. */
+export interface NewContainerJob<B extends BuiltPlan> {
+  /** `deploy` or `clone`: names its log lines. */
+  kind: string;
+  /** What the person reads when the plan cannot be built: "the deployment", "the clone". */
+  noun: string;
+  /** The last log line's verb: "deployed", "cloned". */
+  doneWord: string;
+  steps: readonly NamedStep<B['plan'], DeployState>[];
+  build(applicationId: string, operationId: string): Promise<B>;
+  /** After the last attempt: undo what the operation made, give back, show `error`. */
+  compensate(built: B, operationId: string, message: string): Promise<void>;
+  /** `error` without compensation (nothing was made: the plan could not be built). */
+  markFailed(applicationId: string, operationId: string, message: string): Promise<void>;
+}
+
 /**
  * What the jobs that bring up a new container (deploy, clone) do around their
- * steps: keep the address for a later attempt, replace a VMID another guest
- * took, and record the success with the application's URL.
+ * steps: one attempt with its retry or compensation, the address kept for a
+ * later attempt, a VMID another guest took replaced, and the success
+ * recorded with the application's URL.
  */
 @Injectable()
 export class DeployOutcome {
@@ -28,6 +47,63 @@ export class DeployOutcome {
     private readonly gateway: ProxmoxGateway,
     private readonly nodeAddress: NodeAddress,
   ) {}
+
+  /**
+   * One attempt: builds the plan from the rows and runs the job's steps,
+   * resuming where the last attempt stopped. Throws only to have Bull retry
+   * (with its jittered backoff); after the last attempt, or a failure no
+   * retry can mend, the job compensates.
+   */
+  async attempt<B extends BuiltPlan>(
+    job: NewContainerJob<B>,
+    operationId: string,
+    failedAttempts: number,
+  ): Promise<void> {
+    const start = await this.runner.beginAttempt(operationId, failedAttempts);
+    if (!start) return;
+    const { attempt, last, line } = start;
+    const applicationId = start.operation.application.id;
+    let built: B;
+    try {
+      built = await job.build(applicationId, operationId);
+    } catch (err) {
+      this.logger.error({ operationId, err }, `the ${job.kind} plan could not be built`);
+      const message = `${job.noun} could not be prepared`;
+      const log = { operationId, applicationId, secrets: [] };
+      await this.runner.log(log, null, LogLevel.Error, message);
+      await job.markFailed(applicationId, operationId, message);
+      return;
+    }
+    const log = { operationId, applicationId, secrets: built.secrets };
+    await this.runner.log(log, null, LogLevel.Info, line);
+    try {
+      const state = await this.runner.run<B['plan'], DeployState>({
+        ...log,
+        steps: job.steps,
+        plan: built.plan,
+        state: built.application.ipAddress ? { ipAddress: built.application.ipAddress } : {},
+        describe: describeFailure,
+        persist: (s) => this.keepAddress(applicationId, s),
+      });
+      await this.succeed(built, state, operationId, job.doneWord);
+    } catch (err) {
+      const cause = err instanceof StepFailure ? err.error : err;
+      const message = err instanceof StepFailure ? err.message : describeFailure(err);
+      this.logger.warn(
+        { operationId, attempt, failure: rawFailure(cause, built.secrets) },
+        `${job.kind} step failed`,
+      );
+      const failureClass = classifyFailure(cause);
+      // The guest on the old VMID is not ours: what follows (a retry or compensation) uses the new one.
+      const vmid = failureClass === 'vmid_conflict' ? await this.reassignVmid(built) : null;
+      if (!last && failureClass !== 'permanent') {
+        await this.runner.log(log, null, LogLevel.Warn, `attempt ${attempt} failed; retrying`);
+        throw err;
+      }
+      const plan = vmid === null ? built.plan : { ...built.plan, vmid };
+      await job.compensate({ ...built, plan }, operationId, message);
+    }
+  }
 
   /** `running` with its address and URL, the ports forwarded, the operation succeeded. */
   async succeed(
