@@ -3,7 +3,6 @@ import { DeployWorkModule } from '../applications/deploy/deploy-work.module';
 import { AuthModule } from '../auth/auth.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { MaintenanceProcessor } from './maintenance.processor';
-import { MaintenanceScheduler } from './maintenance.scheduler';
 import { HostInventoryReader } from './host-inventory';
 import { OperationReconciler } from './operation-reconciler';
 import { OrphanGuests } from './orphan-guests';
@@ -27,7 +26,6 @@ export class MaintenanceModule {
             OrphanReconciler,
             Reconciler,
             MaintenanceProcessor,
-            MaintenanceScheduler,
           ]
         : [],
     };

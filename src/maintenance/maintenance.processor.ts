@@ -11,6 +11,10 @@ export const PRUNE_CREDENTIALS_JOB = 'prune-expired-credentials';
 export const RECONCILE_OPERATIONS_JOB = 'reconcile-operations';
 /** A whole pass: overdue operations and orphans (scheduled less often; what the CLI asks for). */
 export const RECONCILE_JOB = 'reconcile';
+const HOURLY = '17 * * * *';
+const EVERY_MINUTE = '* * * * *';
+// The orphan sweep reads every host's guests, rules and snapshots: not every minute.
+const EVERY_FIVE_MINUTES = '*/5 * * * *';
 // Kept a day past expiry so a late "token expired" answer can still be explained from the rows.
 const GRACE_MS = 86_400_000;
 
@@ -28,9 +32,9 @@ export class MaintenanceProcessor implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.jobs.register(PRUNE_CREDENTIALS_JOB, () => this.pruneExpiredCredentials());
-    this.jobs.register(RECONCILE_OPERATIONS_JOB, () => this.reconcileOperations());
-    this.jobs.register(RECONCILE_JOB, () => this.reconcile());
+    this.jobs.register(PRUNE_CREDENTIALS_JOB, () => this.pruneExpiredCredentials(), HOURLY);
+    this.jobs.register(RECONCILE_OPERATIONS_JOB, () => this.reconcileOperations(), EVERY_MINUTE);
+    this.jobs.register(RECONCILE_JOB, () => this.reconcile(), EVERY_FIVE_MINUTES);
   }
 
   @CreateRequestContext()

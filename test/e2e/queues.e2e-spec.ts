@@ -78,4 +78,22 @@ describe('queues on real Redis', () => {
     expect(await left('api_token')).toEqual([tokenIds[1], tokenIds[2]].sort());
     expect(await left('refresh_token')).toEqual([sessions[1].id, sessions[2].id].sort());
   });
+
+  it('puts back the maintenance timers Redis lost, one per job', async () => {
+    const queue = maintenance();
+    const timers = async () =>
+      (await queue.getRepeatableJobs()).map((j) => `${j.name} ${j.cron}`).sort();
+    const expected = [
+      'prune-expired-credentials 17 * * * *',
+      'reconcile */5 * * * *',
+      'reconcile-operations * * * * *',
+      'sync-backup-schedules * * * * *',
+    ];
+    await waitFor(async () => (await timers()).length === expected.length, 10_000);
+    for (const job of await queue.getRepeatableJobs()) await queue.removeRepeatableByKey(job.key);
+    expect(await timers()).toEqual([]);
+    await t.app.get(MaintenanceJobs).ensureTimers();
+    await t.app.get(MaintenanceJobs).ensureTimers();
+    expect(await timers()).toEqual(expected);
+  });
 });

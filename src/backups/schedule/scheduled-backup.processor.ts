@@ -39,7 +39,8 @@ export class ScheduledBackupProcessor implements OnModuleInit {
 
   onModuleInit(): void {
     this.jobs.register(SCHEDULED_BACKUP_JOB, (job: Job<ScheduledBackupJobData>) => this.tick(job));
-    this.jobs.register(SYNC_SCHEDULES_JOB, () => this.syncSchedules());
+    // Every minute: Redis may have lost the schedules' timers.
+    this.jobs.register(SYNC_SCHEDULES_JOB, () => this.syncSchedules(), '* * * * *');
   }
 
   @CreateRequestContext()
