@@ -7,6 +7,8 @@ const CLAIM_PORT = 65_535;
 export interface AddressBlockClaim {
   /** The third octet of the /24 in 127.77.0.0/16 this simulator leases from first. */
   readonly block: number;
+  /** False when every block was taken: leasing then starts at a random block, shared. */
+  readonly exclusive: boolean;
   release(): Promise<void>;
 }
 
@@ -33,9 +35,10 @@ export async function claimAddressBlock(): Promise<AddressBlockClaim> {
     if (server) {
       return {
         block,
+        exclusive: true,
         release: () => new Promise<void>((resolve) => server.close(() => resolve())),
       };
     }
   }
-  return { block: first, release: () => Promise.resolve() };
+  return { block: first, exclusive: false, release: () => Promise.resolve() };
 }
