@@ -2,6 +2,7 @@ import { EntityManager, LockMode } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { Application } from '../applications/application.entity';
 import { ApplicationStatus } from '../applications/application-status';
+import { MetricsRegistry } from '../metrics/metrics.registry';
 import { Operation, OperationStatus, OperationType } from '../operations/operation.entity';
 import { Backup, BackupStatus } from './backup.entity';
 
@@ -12,7 +13,10 @@ import { Backup, BackupStatus } from './backup.entity';
  */
 @Injectable()
 export class BackupOutcomes {
-  constructor(private readonly em: EntityManager) {}
+  constructor(
+    private readonly em: EntityManager,
+    private readonly metrics: MetricsRegistry,
+  ) {}
 
   /** The backup row of an operation, or null when it is gone (its application was deleted). */
   async backupOf(operationId: string): Promise<Backup | null> {
@@ -42,6 +46,7 @@ export class BackupOutcomes {
       await em.flush();
       await this.finish(em, op.id, null);
     });
+    this.metrics.operationEnded(op, 'succeeded');
   }
 
   /**
@@ -70,6 +75,7 @@ export class BackupOutcomes {
       await em.flush();
       await this.finish(em, op.id, message);
     });
+    this.metrics.operationEnded(op, 'failed');
   }
 
   private async lock(em: EntityManager, operationId: string): Promise<Backup | null> {

@@ -129,7 +129,7 @@ export class BackupProcessor implements OnModuleInit, OverdueOperationHandler {
         `${type} step failed`,
       );
       if (!last && classifyBackupFailure(cause) === 'retryable') {
-        await this.runner.log(log, null, LogLevel.Warn, `attempt ${attempt} failed; retrying`);
+        await this.runner.retrying(log, type, attempt);
         throw err;
       }
       await this.outcomes.fail(op, message);

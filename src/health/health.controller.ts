@@ -8,6 +8,7 @@ import {
 import { HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
 import type { Response } from 'express';
 import { Public } from '../common/auth/access.decorators';
+import { MetricsRegistry } from '../metrics/metrics.registry';
 import { DependencyProbes } from './dependency-probes';
 
 @ApiTags('probes')
@@ -17,6 +18,7 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly probes: DependencyProbes,
+    private readonly metrics: MetricsRegistry,
   ) {}
 
   @Get('live')
@@ -36,12 +38,15 @@ export class HealthController {
   })
   async ready(@Res({ passthrough: true }) res: Response): Promise<HealthCheckResult> {
     try {
-      return await this.health.check([
+      const result = await this.health.check([
         () => this.probes.database('database'),
         () => this.probes.redis('redis'),
       ]);
+      this.metrics.readinessProbed(true);
+      return result;
     } catch (err) {
       if (!(err instanceof ServiceUnavailableException)) throw err;
+      this.metrics.readinessProbed(false);
       // Terminus reports a failed probe as an exception; it is still the answer.
       res.status(503);
       return err.getResponse() as HealthCheckResult;

@@ -7,6 +7,7 @@ import { HostInventoryReader } from './host-inventory';
 import { OperationReconciler } from './operation-reconciler';
 import { OrphanGuests } from './orphan-guests';
 import { OrphanReconciler } from './orphan-reconciler';
+import { ReconcileMetrics } from './reconcile-metrics';
 import { Reconciler } from './reconciler';
 
 /** Processors exist only in processes that run the worker role. */
@@ -24,6 +25,7 @@ export class MaintenanceModule {
             HostInventoryReader,
             OrphanGuests,
             OrphanReconciler,
+            ReconcileMetrics,
             Reconciler,
             MaintenanceProcessor,
           ]

@@ -14,6 +14,12 @@ export interface OperationsReconciled {
   ended: number;
 }
 
+export interface OperationPass {
+  summary: OperationsReconciled;
+  /** Past their deadline, whether ended now or still held by their queue. */
+  overdue: number;
+}
+
 /**
  * Ends operations that outlived their type's deadline without a job to
  * finish them (the job failed outside its handler, such as a worker that
@@ -29,7 +35,7 @@ export class OperationReconciler {
     private readonly overdue: OverdueOperations,
   ) {}
 
-  async reconcile(now: Date = new Date()): Promise<OperationsReconciled> {
+  async reconcile(now: Date = new Date()): Promise<OperationPass> {
     const handlers = this.overdue.all();
     const deadlines = handlers.flatMap((handler) =>
       handler.types.map((type) => ({
@@ -37,7 +43,7 @@ export class OperationReconciler {
         createdAt: { $lt: new Date(now.getTime() - handler.deadlineMs(type)) },
       })),
     );
-    if (deadlines.length === 0) return { ended: 0 };
+    if (deadlines.length === 0) return { summary: { ended: 0 }, overdue: 0 };
     const overdue = await this.em
       .fork()
       .find(
@@ -62,7 +68,7 @@ export class OperationReconciler {
         this.logger.error({ operationId: op.id, err }, 'could not end an overdue operation');
       }
     }
-    return { ended };
+    return { summary: { ended }, overdue: overdue.length };
   }
 
   private async queueStillOwns(handler: OverdueOperationHandler, op: Operation): Promise<boolean> {

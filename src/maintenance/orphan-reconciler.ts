@@ -31,6 +31,21 @@ export interface OrphansReconciled {
   hostsSkipped: SkippedHost[];
 }
 
+/** What one pass found (and removed or marked) on one host it could list. */
+export interface HostOrphans {
+  host: string;
+  allocation: number;
+  rule: number;
+  container: number;
+  snapshot: number;
+  vanished_guest: number;
+}
+
+export interface OrphanPass {
+  summary: OrphansReconciled;
+  hosts: HostOrphans[];
+}
+
 interface VanishCandidate {
   id: string;
   vmid: number;
@@ -64,7 +79,8 @@ export class OrphanReconciler {
     private readonly guests: OrphanGuests,
   ) {}
 
-  async reconcile(): Promise<OrphansReconciled> {
+  async reconcile(): Promise<OrphanPass> {
+    const hosts: HostOrphans[] = [];
     const result: OrphansReconciled = {
       allocationsRemoved: 0,
       rulesRemoved: 0,
@@ -73,8 +89,8 @@ export class OrphanReconciler {
       guestsVanished: 0,
       hostsSkipped: [],
     };
-    const hosts = await this.em.fork().find(ProxmoxHost, {}, { orderBy: { name: 'asc' } });
-    for (const host of hosts) {
+    const all = await this.em.fork().find(ProxmoxHost, {}, { orderBy: { name: 'asc' } });
+    for (const host of all) {
       // Read before the listing: an application changed after it is not judged on it.
       const since = new Date();
       const vanishCandidates = await this.vanishCandidates(host);
@@ -89,18 +105,32 @@ export class OrphanReconciler {
         result.hostsSkipped.push({ hostId: host.id, name: host.name, reason: HOST_UNREADABLE });
         continue;
       }
+      const found: HostOrphans = {
+        host: host.name,
+        allocation: 0,
+        rule: 0,
+        container: 0,
+        snapshot: 0,
+        vanished_guest: 0,
+      };
+      hosts.push(found);
       try {
-        result.allocationsRemoved += await this.removeOrphanAllocations(host);
-        result.rulesRemoved += await this.removeOrphanRules(host, inventory);
-        result.containersDestroyed += await this.guests.destroyOrphanContainers(host, inventory);
-        result.snapshotsDeleted += await this.guests.deleteStaleSnapshots(host, inventory);
-        result.guestsVanished += await this.markVanished(inventory, vanishCandidates, since);
+        found.allocation = await this.removeOrphanAllocations(host);
+        found.rule = await this.removeOrphanRules(host, inventory);
+        found.container = await this.guests.destroyOrphanContainers(host, inventory);
+        found.snapshot = await this.guests.deleteStaleSnapshots(host, inventory);
+        found.vanished_guest = await this.markVanished(inventory, vanishCandidates, since);
       } catch (err) {
         // The other hosts still get their pass; this one's next pass picks up where it stopped.
         this.logger.error({ hostId: host.id, err }, 'reconciling a host failed');
       }
+      result.allocationsRemoved += found.allocation;
+      result.rulesRemoved += found.rule;
+      result.containersDestroyed += found.container;
+      result.snapshotsDeleted += found.snapshot;
+      result.guestsVanished += found.vanished_guest;
     }
-    return result;
+    return { summary: result, hosts };
   }
 
   private async removeOrphanAllocations(host: ProxmoxHost): Promise<number> {

@@ -1,5 +1,6 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
+import { MetricsRegistry } from '../metrics/metrics.registry';
 import { scrubSecrets } from '../proxmox/shell/shell-errors';
 import { DeploymentLog, LogLevel } from './deployment-log.entity';
 import { Operation, OperationStatus } from './operation.entity';
@@ -56,7 +57,10 @@ export class StepFailure extends Error {
  */
 @Injectable()
 export class StepRunner {
-  constructor(private readonly em: EntityManager) {}
+  constructor(
+    private readonly em: EntityManager,
+    private readonly metrics: MetricsRegistry,
+  ) {}
 
   /**
    * Marks the operation running and records which attempt this is: the
@@ -130,17 +134,30 @@ export class StepRunner {
     await em.flush();
   }
 
-  /** Ends the operation; `error` is Proximity's wording of why it failed (null on success). */
-  async finish(operationId: string, error: string | null): Promise<void> {
-    await this.em.fork().nativeUpdate(
-      Operation,
-      { id: operationId },
-      {
-        status: error === null ? OperationStatus.Succeeded : OperationStatus.Failed,
-        error,
-        ...(error === null ? { progress: 100 } : {}),
-        finishedAt: new Date(),
-      },
-    );
+  /** Records that a failed attempt is left to Bull to retry. */
+  async retrying(
+    target: { operationId: string; applicationId: string; secrets: readonly string[] },
+    type: string,
+    attempt: number,
+  ): Promise<void> {
+    this.metrics.operationRetried(type);
+    await this.log(target, null, LogLevel.Warn, `attempt ${attempt} failed; retrying`);
+  }
+
+  /**
+   * Ends the operation; `error` is Proximity's wording of why it failed (null
+   * on success). `compensated` says the failure undid what the operation made.
+   */
+  async finish(operationId: string, error: string | null, compensated = false): Promise<void> {
+    const em = this.em.fork();
+    const op = await em.findOne(Operation, { id: operationId });
+    if (!op) return;
+    op.status = error === null ? OperationStatus.Succeeded : OperationStatus.Failed;
+    op.error = error;
+    if (error === null) op.progress = 100;
+    op.finishedAt = new Date();
+    await em.flush();
+    this.metrics.operationEnded(op, error === null ? 'succeeded' : 'failed');
+    if (compensated) this.metrics.operationCompensated(op.type);
   }
 }

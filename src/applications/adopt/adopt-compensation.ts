@@ -44,10 +44,11 @@ export class AdoptCompensation {
         plan.applicationId,
         operationId,
         `${message}; ${UNFORWARD_FAILED}`,
+        true,
       );
       return;
     }
     await this.allocator.release(plan.applicationId);
-    await this.deploy.markFailed(plan.applicationId, operationId, message);
+    await this.deploy.markFailed(plan.applicationId, operationId, message, true);
   }
 }

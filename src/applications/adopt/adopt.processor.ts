@@ -91,7 +91,7 @@ export class AdoptProcessor implements OnModuleInit {
         'adopt step failed',
       );
       if (!last && classifyFailure(cause) === 'retryable') {
-        await this.runner.log(log, null, LogLevel.Warn, `attempt ${attempt} failed; retrying`);
+        await this.runner.retrying(log, op.type, attempt);
         throw err;
       }
       await this.compensation.compensate(built.plan, operationId, message);

@@ -75,15 +75,22 @@ export class DeployCompensation {
       plan.applicationId,
       operationId,
       cleaned ? message : `${message}; ${CLEANUP_FAILED}`,
+      true,
     );
   }
 
-  async markFailed(applicationId: string, operationId: string, message: string): Promise<void> {
+  /** `compensated`: what the operation made was undone (or tried to be) before. */
+  async markFailed(
+    applicationId: string,
+    operationId: string,
+    message: string,
+    compensated = false,
+  ): Promise<void> {
     const em = this.em.fork();
     const app = await em.findOneOrFail(Application, { id: applicationId });
     app.status = ApplicationStatus.Error;
     app.lastError = message;
     await em.flush();
-    await this.runner.finish(operationId, message);
+    await this.runner.finish(operationId, message, compensated);
   }
 }

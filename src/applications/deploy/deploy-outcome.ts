@@ -97,7 +97,7 @@ export class DeployOutcome {
       // The guest on the old VMID is not ours: what follows (a retry or compensation) uses the new one.
       const vmid = failureClass === 'vmid_conflict' ? await this.reassignVmid(built) : null;
       if (!last && failureClass !== 'permanent') {
-        await this.runner.log(log, null, LogLevel.Warn, `attempt ${attempt} failed; retrying`);
+        await this.runner.retrying(log, start.operation.type, attempt);
         throw err;
       }
       const plan = vmid === null ? built.plan : { ...built.plan, vmid };

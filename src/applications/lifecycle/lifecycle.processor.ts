@@ -4,8 +4,9 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import type { Queue } from 'bull';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { AppConfig } from '../../config/app-config';
+import { MetricsRegistry } from '../../metrics/metrics.registry';
 import { LogLevel } from '../../operations/deployment-log.entity';
-import { OperationType } from '../../operations/operation.entity';
+import { type Operation, OperationType } from '../../operations/operation.entity';
 import { StepFailure, type StepRun, StepRunner } from '../../operations/step-runner';
 import { type OperationJobData, processOperationJobs } from '../../queue/operation-jobs';
 import { QueueName } from '../../queue/queue-names';
@@ -53,6 +54,7 @@ export class LifecycleProcessor implements OnModuleInit {
     private readonly allocator: ApplicationAllocator,
     private readonly adoptedPlans: AdoptedPlanBuilder,
     private readonly adoptedSteps: AdoptedSteps,
+    private readonly metrics: MetricsRegistry,
   ) {}
 
   onModuleInit(): void {
@@ -75,6 +77,7 @@ export class LifecycleProcessor implements OnModuleInit {
     // A delete of an application whose container is gone (a deploy that failed): nothing to
     // do on Proxmox.
     if (type === OperationType.Delete && app.vmid === null) {
+      this.metrics.operationEnded(op, 'succeeded');
       await this.allocator.discard(applicationId);
       return;
     }
@@ -89,13 +92,13 @@ export class LifecycleProcessor implements OnModuleInit {
         state: app.ipAddress ? { ipAddress: app.ipAddress } : {},
         describe: describeFailure,
       });
-      await this.succeed(type, applicationId, operationId, state);
+      await this.succeed(op, applicationId, state);
     } catch (err) {
       const cause = err instanceof StepFailure ? err.error : err;
       const message = err instanceof StepFailure ? err.message : describeFailure(err);
       this.logRaw(operationId, attempt, cause, work.secrets);
       if (!last && classifyFailure(cause) === 'retryable') {
-        await this.runner.log(log, null, LogLevel.Warn, `attempt ${attempt} failed; retrying`);
+        await this.runner.retrying(log, type, attempt);
         throw err;
       }
       const em = this.em.fork();
@@ -128,15 +131,11 @@ export class LifecycleProcessor implements OnModuleInit {
     };
   }
 
-  private async succeed(
-    type: LifecycleType,
-    applicationId: string,
-    operationId: string,
-    state: DeployState,
-  ): Promise<void> {
-    const outcome = OUTCOME[type];
+  private async succeed(op: Operation, applicationId: string, state: DeployState): Promise<void> {
+    const outcome = OUTCOME[op.type as LifecycleType];
     if (outcome === null) {
-      // The container and its rules are gone: the VMID, ports and row go with it.
+      // The container and its rules are gone: the VMID, ports and row (the operation's too) go with it.
+      this.metrics.operationEnded(op, 'succeeded');
       await this.allocator.discard(applicationId);
       return;
     }
@@ -146,7 +145,7 @@ export class LifecycleProcessor implements OnModuleInit {
     app.lastError = null;
     if (state.ipAddress) app.ipAddress = state.ipAddress;
     await em.flush();
-    await this.runner.finish(operationId, null);
+    await this.runner.finish(op.id, null);
   }
 
   private logRaw(operationId: string, attempt: number, error: unknown, secrets: string[]): void {
