@@ -181,6 +181,15 @@ describe('metrics: leaks and failures', () => {
     expect(forwarded).toEqual(held.map((r) => r.port));
   });
 
+  it('a host the pass cannot list is counted as skipped and has no orphan series', async () => {
+    await inject([{ status: 596 }]);
+    const summary = await t.app.get(Reconciler).reconcile();
+    expect(summary.hostsSkipped).toHaveLength(1);
+    const text = await scrape(t);
+    expect(sample(text, 'proximity_reconcile_hosts_skipped')).toBe(1);
+    expect(text).not.toContain('proximity_orphans_found{');
+  });
+
   it('the port pool gauges match GET /api/ports', async () => {
     const res = await t.http().get(`/api/ports?hostId=${hostId}`).set(bearer(admin));
     expect(res.status).toBe(200);
