@@ -53,6 +53,8 @@ describe('authorization matrix', () => {
   let owner: Session;
   let other: Session;
   let readToken: string;
+  /** Ids of the owner's resources, which no answer to another user may carry. */
+  let ownerIds: string[];
   let target: Session;
   let hostId: string;
   let main: AppBody;
@@ -356,7 +358,9 @@ describe('authorization matrix', () => {
     ).items[0].id;
     backupId = await backup();
     doomedBackups = [await backup(), await backup()];
-    readToken = (await apiToken(owner, 'read')).token;
+    const read = await apiToken(owner, 'read');
+    readToken = read.token;
+    ownerIds = [main.id, deployOperationId, backupId, read.id];
   }, 120_000);
   afterAll(async () => {
     await t?.close();
@@ -391,6 +395,9 @@ describe('authorization matrix', () => {
         const ok = want === '2xx' ? res.status >= 200 && res.status < 300 : res.status === want;
         seen.push(`${key} ${p}`);
         if (!ok) wrong.push(`${key} as ${p}: ${res.status}, expected ${want}`);
+        const text = JSON.stringify(res.body ?? null);
+        if (p === 'other' && route.ownerScoped && ownerIds.some((id) => text.includes(id)))
+          wrong.push(`${key} as ${p}: shows the owner's resources`);
         if (ok && want === '2xx' && fixture.after) await fixture.after();
       }
     }
