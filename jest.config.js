@@ -21,7 +21,11 @@ module.exports = {
     {
       ...base,
       displayName: 'unit',
-      testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/repository/**/*.spec.ts'],
+      testMatch: [
+        '<rootDir>/src/**/*.spec.ts',
+        '<rootDir>/test/repository/**/*.spec.ts',
+        '<rootDir>/test/web/**/*.spec.ts',
+      ],
       testPathIgnorePatterns: ['/node_modules/', '\\.sim\\.spec\\.ts$'],
     },
     {
