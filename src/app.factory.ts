@@ -11,6 +11,7 @@ import { sendError } from './common/errors/http-error.filter';
 import { jsonBodyParser, requestBodyErrorOf } from './common/http/json-body';
 import { assignRequestId } from './common/http/request-id';
 import { securityHeaders } from './common/http/security-headers';
+import { webUi } from './common/http/web-ui';
 import type { AppConfig } from './config/app-config';
 import { HttpMetricsMiddleware } from './metrics/http-metrics.middleware';
 import { buildOpenApiDocument } from './openapi';
@@ -75,7 +76,10 @@ async function configureHttp(app: NestExpressApplication, config: AppConfig): Pr
     if (res.headersSent) return next(err);
     sendError(requestBodyErrorOf(err), req, res, errorLogger);
   });
-  if (config.runsApi) mountApiDocs(app);
+  if (config.runsApi) {
+    mountApiDocs(app);
+    app.use(webUi(config.http.webRoot));
+  }
 }
 
 function mountApiDocs(app: INestApplication): void {

@@ -49,6 +49,8 @@ export interface HttpConfig {
   corsOrigins: string[];
   trustProxyHops: number;
   shutdownTimeoutMs: number;
+  /** Absolute directory of the built web UI; it may not exist (the API then says so at `/`). */
+  webRoot: string;
 }
 
 /** The validated, typed configuration: the only way code reads its settings. */
@@ -88,6 +90,7 @@ export class AppConfig {
         corsOrigins: env.CORS_ORIGINS.split(',').filter((o) => o.length > 0),
         trustProxyHops: env.TRUST_PROXY_HOPS,
         shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+        webRoot: resolve(env.WEB_ROOT),
       },
       {
         url: env.DATABASE_URL,

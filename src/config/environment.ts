@@ -125,6 +125,10 @@ export class Environment {
   })
   CORS_ORIGINS = '';
 
+  /** The built web UI (`npm run web:build`); relative paths start at the working directory. */
+  @IsString()
+  WEB_ROOT = 'web/dist';
+
   @IsOptional()
   @Matches(/^[a-zA-Z0-9._-]{3,64}$/, {
     message: 'must be 3..64 characters of letters, digits, ".", "_" or "-"',

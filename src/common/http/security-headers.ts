@@ -8,23 +8,25 @@ import helmet, { strictTransportSecurity } from 'helmet';
  * from a port that speaks none, and the docs page stays blank. The policy below is helmet's,
  * tightened (no framing at all, no remote styles or fonts), without that directive.
  */
-const CONTENT_SECURITY_POLICY = {
-  useDefaults: false,
-  directives: {
-    defaultSrc: ["'self'"],
-    baseUri: ["'self'"],
-    connectSrc: ["'self'"],
-    fontSrc: ["'self'", 'data:'],
-    formAction: ["'self'"],
-    frameAncestors: ["'none'"],
-    imgSrc: ["'self'", 'data:'],
-    objectSrc: ["'none'"],
-    scriptSrc: ["'self'"],
-    scriptSrcAttr: ["'none'"],
-    // Swagger UI's page carries <style> blocks and style attributes; its scripts are files.
-    styleSrc: ["'self'", "'unsafe-inline'"],
-  },
+const STRICT_DIRECTIVES = {
+  defaultSrc: ["'self'"],
+  baseUri: ["'self'"],
+  connectSrc: ["'self'"],
+  fontSrc: ["'self'", 'data:'],
+  formAction: ["'self'"],
+  frameAncestors: ["'none'"],
+  imgSrc: ["'self'", 'data:'],
+  objectSrc: ["'none'"],
+  scriptSrc: ["'self'"],
+  scriptSrcAttr: ["'none'"],
+  // The web UI's styles are files too (Vite extracts them); see web/README.md.
+  styleSrc: ["'self'"],
 };
+
+// Swagger UI's page carries <style> blocks and style attributes; its scripts are files.
+const DOCS_DIRECTIVES = { ...STRICT_DIRECTIVES, styleSrc: ["'self'", "'unsafe-inline'"] };
+
+const API_DOCS = /^\/api\/docs(\/|$)/;
 
 // The proxy owns the domain: including its subdomains is its decision, not ours.
 const hsts = strictTransportSecurity({ maxAge: 31_536_000, includeSubDomains: false });
@@ -38,13 +40,18 @@ function hstsOverTls(req: Request, res: Response, next: NextFunction): void {
   next();
 }
 
+function headersWith(directives: typeof STRICT_DIRECTIVES): RequestHandler {
+  return helmet({
+    contentSecurityPolicy: { useDefaults: false, directives },
+    strictTransportSecurity: false,
+    xFrameOptions: { action: 'deny' },
+  });
+}
+
 export function securityHeaders(): RequestHandler[] {
-  return [
-    helmet({
-      contentSecurityPolicy: CONTENT_SECURITY_POLICY,
-      strictTransportSecurity: false,
-      xFrameOptions: { action: 'deny' },
-    }),
-    hstsOverTls,
-  ];
+  const strict = headersWith(STRICT_DIRECTIVES);
+  const docs = headersWith(DOCS_DIRECTIVES);
+  const byPath: RequestHandler = (req, res, next) =>
+    (API_DOCS.test(req.path) ? docs : strict)(req, res, next);
+  return [byPath, hstsOverTls];
 }
