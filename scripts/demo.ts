@@ -257,6 +257,9 @@ async function main(): Promise<void> {
     [
       '',
       'Proximity is running (API and worker in one process).',
+      existsSync(join(config.http.webRoot, 'index.html'))
+        ? `  Web UI:     ${base}/`
+        : '  Web UI:     not built (npm run web:build, then start again)',
       `  API:        ${base}/api`,
       `  API docs:   ${base}/api/docs`,
       `  Admin:      ${secrets.PROXIMITY_ADMIN_USERNAME} / ${secrets.PROXIMITY_ADMIN_PASSWORD}`,
