@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { SimulatorFixture } from '../pve-simulator/testing/simulator-fixture';
-import { type AppBody, settled } from '../support/deployments';
+import { type AppBody, reaches, settled } from '../support/deployments';
 import { registerDeployHost } from '../support/hosts';
 import { ADMIN_PASSWORD, ADMIN_USERNAME, startFreshApp, type TestApp } from '../support/test-app';
 import { bearer, createUser, loginAdmin, type Session } from '../support/users';
@@ -142,6 +142,101 @@ describe('the web UI in Chromium, over plain HTTP by name, against the real API'
     expect(await page.getByText(app.hostname).count()).toBe(0);
     await review(page, 'not-found');
     expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
+  it('the app page follows a running operation every 2 s: type, step, attempt n of m, then the new status', async () => {
+    // Slow Proxmox tasks, so the stop is still running while the page shows it.
+    expect((await sim.control('POST', '/_sim/latency', { taskMs: 4000 })).status).toBe(200);
+    const { page, errors } = await openPage(browser);
+    try {
+      await logIn(page, owner.username, owner.password);
+      await page.waitForURL(`${BASE}/catalog`);
+      const stop = await t
+        .http()
+        .post(`/api/apps/${app.id}/actions`)
+        .set(bearer(owner))
+        .send({ action: 'stop' });
+      expect(stop.status).toBe(202);
+      await page.goto(`${BASE}/apps/${app.id}`);
+      const section = page.getByRole('region', { name: 'Operation in progress' });
+      await section.getByText(/^stop · running( · step \w+)? · attempt 1 of \d+$/).waitFor();
+      await section.getByRole('progressbar', { name: 'Progress' }).waitFor();
+      await review(page, 'app-operation');
+      // No reload: the page's polling brings the end of the stop.
+      await page
+        .getByRole('heading', { name: app.name })
+        .getByText('stopped')
+        .waitFor({ timeout: 30_000 });
+      expect(await section.count()).toBe(0);
+      expect(errors).toEqual([]);
+    } finally {
+      await sim.control('POST', '/_sim/latency', { taskMs: 10 });
+      await page.context().close();
+    }
+    expect(
+      (
+        await t
+          .http()
+          .post(`/api/apps/${app.id}/actions`)
+          .set(bearer(owner))
+          .send({ action: 'start' })
+      ).status,
+    ).toBe(202);
+    await reaches(t, owner, app.id, ['running']);
+  });
+
+  it('a session the API ends (password changed elsewhere) lands on the login page saying so', async () => {
+    const user = await createUser(t, admin);
+    const { page } = await openPage(browser);
+    await logIn(page, user.username, user.password);
+    await page.waitForURL(`${BASE}/catalog`);
+    const changed = await t
+      .http()
+      .post('/api/auth/password')
+      .set(bearer(user))
+      .send({ currentPassword: user.password, newPassword: `${user.password}-new` });
+    expect(changed.status).toBe(204);
+    await page.getByRole('link', { name: 'My apps' }).click();
+    await page.waitForURL(`${BASE}/login?next=%2Fapps`);
+    await page.getByText('Your session has ended. Please log in again.').waitFor();
+    await page.context().close();
+  });
+
+  it('logout revokes the refresh token the tab held', async () => {
+    const { page } = await openPage(browser);
+    await logIn(page, owner.username, owner.password);
+    await page.waitForURL(`${BASE}/catalog`);
+    const refreshToken = await page.evaluate<string | null>(
+      `sessionStorage.getItem('proximity.refresh')`,
+    );
+    expect(refreshToken).toEqual(expect.any(String));
+    await page.getByRole('link', { name: 'Account' }).click();
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.waitForURL(`${BASE}/login`);
+    expect(await page.evaluate(`sessionStorage.getItem('proximity.refresh')`)).toBeNull();
+    const refresh = await t.http().post('/api/auth/refresh').send({ refreshToken });
+    expect(refresh.status).toBe(401);
+    await page.context().close();
+  });
+
+  it('a locked-out login shows how long to wait', async () => {
+    const user = await createUser(t, admin);
+    // The lockout counts per username and address: these come from 127.0.0.1, like the browser.
+    for (let i = 0; i < 5; i += 1) {
+      await t
+        .http()
+        .post('/api/auth/login')
+        .send({ username: user.username, password: 'wrong-password-0' });
+    }
+    const { page } = await openPage(browser);
+    await logIn(page, user.username, user.password);
+    await page
+      .getByRole('alert')
+      .getByText(/Too many failed attempts\. You can try again in \d+ min \d+ s\./)
+      .waitFor();
+    expect(await page.getByRole('button', { name: 'Log in' }).isDisabled()).toBe(true);
+    await review(page, 'login-locked');
     await page.context().close();
   });
 
