@@ -240,6 +240,42 @@ describe('the web UI in Chromium, over plain HTTP by name, against the real API'
     await page.context().close();
   });
 
+  it('deploy form: hostname checked as typed, a taken one refused in the API’s words, then the app page follows the deploy', async () => {
+    const { page, errors } = await openPage(browser);
+    await logIn(page, owner.username, owner.password);
+    await page.waitForURL(`${BASE}/catalog`);
+    await page.goto(`${BASE}/catalog/whoami`);
+    await page.getByRole('link', { name: 'Deploy whoami' }).click();
+    await page.waitForURL(`${BASE}/catalog/whoami/deploy`);
+    const hostname = page.getByLabel('Hostname');
+    await hostname.fill('Bad_Name');
+    await page.getByText('Lowercase letters only.').waitFor();
+    expect(await page.getByRole('button', { name: 'Deploy' }).isDisabled()).toBe(true);
+    await expect(page.getByLabel(/^Cores/).getAttribute('min')).resolves.toBe('1');
+    await review(page, 'deploy');
+
+    await hostname.fill(app.hostname);
+    await page.getByRole('button', { name: 'Deploy' }).click();
+    await page.getByRole('alert').getByText(`hostname '${app.hostname}' is taken`).waitFor();
+
+    await hostname.fill('typed');
+    await page.getByRole('textbox', { name: /^NAME / }).fill('from-the-form');
+    await page.getByRole('button', { name: 'Deploy' }).click();
+    await page.waitForURL(new RegExp(`^${BASE}/apps/[0-9a-f-]{36}$`));
+    await page
+      .getByRole('heading', { name: 'whoami' })
+      .getByText('running')
+      .waitFor({ timeout: 30_000 });
+    const id = page.url().split('/').pop()!;
+    const deployed = await t.http().get(`/api/apps/${id}`).set(bearer(owner));
+    expect(deployed.body).toMatchObject({
+      hostname: 'typed',
+      environment: { NAME: 'from-the-form' },
+    });
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
   it('a page that needs a session sends a visitor to log in, then back to it', async () => {
     const { page } = await openPage(browser);
     await page.goto(`${BASE}/apps`);

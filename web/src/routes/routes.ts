@@ -4,6 +4,7 @@ import Admin from './Admin.svelte';
 import AppPage from './AppPage.svelte';
 import Catalog from './Catalog.svelte';
 import CatalogApp from './CatalogApp.svelte';
+import Deploy from './Deploy.svelte';
 import Login from './Login.svelte';
 import MyApps from './MyApps.svelte';
 
@@ -30,6 +31,7 @@ export const ROUTES: Route[] = [
   { pattern: '/login', title: 'Log in', screen: plain(Login), access: 'public' },
   { pattern: '/catalog', title: 'Catalog', screen: plain(Catalog), access: 'public' },
   { pattern: '/catalog/:id', title: 'Catalog app', screen: CatalogApp, access: 'public' },
+  { pattern: '/catalog/:id/deploy', title: 'Deploy', screen: Deploy, access: 'user' },
   { pattern: '/apps', title: 'My apps', screen: plain(MyApps), access: 'user' },
   { pattern: '/apps/:id', title: 'App', screen: AppPage, access: 'user' },
   { pattern: '/account', title: 'Account', screen: plain(Account), access: 'user' },
