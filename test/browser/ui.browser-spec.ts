@@ -53,9 +53,16 @@ describe('the web UI in Chromium, over plain HTTP by name, against the real API'
     await page.getByRole('button', { name: 'Log in' }).click();
   }
 
-  /** The screen is accessible and a reviewer gets its picture. */
+  /** The screen is accessible in both themes, and a reviewer gets its picture. */
   async function review(page: Page, name: string): Promise<void> {
-    expect(await seriousViolations(page)).toEqual([]);
+    for (const colorScheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme });
+      expect({ colorScheme, violations: await seriousViolations(page) }).toEqual({
+        colorScheme,
+        violations: [],
+      });
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
     await screenshots(page, name);
   }
 
