@@ -98,6 +98,14 @@ describe('the web UI in Chromium, over plain HTTP by name, against the real API'
     await page.getByRole('link', { name: 'Adminer' }).waitFor();
     await review(page, 'catalog');
 
+    // Keyboard, on a fresh load: the first Tab reaches the skip link, which moves focus past the navigation.
+    await page.reload();
+    await page.getByRole('link', { name: 'Adminer' }).waitFor();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement.textContent')).toBe('Skip to content');
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate('document.activeElement.id')).toBe('main');
+
     await page.getByLabel('Search').fill('whoami');
     await page
       .getByRole('status')
