@@ -12,6 +12,13 @@ export interface Schema {
   properties?: Record<string, Schema>;
   items?: Schema;
   required?: string[];
+  enum?: unknown[];
+  format?: string;
+  minimum?: number;
+  maximum?: number;
+  minLength?: number;
+  maxLength?: number;
+  additionalProperties?: Schema | boolean;
 }
 
 export interface Operation {
@@ -41,6 +48,10 @@ export interface ApiRoutes {
   bodySchema: (route: Route) => Schema;
   /** Every string field of a body schema, nested ones included. */
   stringFields: (schema: Schema) => StringField[];
+  /** Every route, query parameters or not. */
+  all: Route[];
+  /** A schema with its `$ref` followed. */
+  resolve: (schema: Schema) => Schema;
 }
 
 export const SOME_ID = '00000000-0000-4000-8000-000000000000';
@@ -80,6 +91,8 @@ export async function discoverRoutes(t: TestApp): Promise<ApiRoutes> {
     ),
     bodySchema: (route) => resolve(route.op.requestBody!.content['application/json'].schema),
     stringFields: (schema) => stringFields(schema),
+    all: routes,
+    resolve,
   };
 }
 
