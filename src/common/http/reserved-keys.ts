@@ -1,12 +1,17 @@
 import type { FieldError } from '../errors/domain-error';
 
-const RESERVED = new Set(['__proto__', 'constructor', 'prototype']);
+/**
+ * The prototype keys, and every name Object.prototype carries: class-validator
+ * looks known properties up in a plain object, so `toString` or `valueOf`
+ * passed as known and reached the DTO, shadowing its methods.
+ */
+const RESERVED = new Set(['prototype', ...Object.getOwnPropertyNames(Object.prototype)]);
 const MAX_WALK_DEPTH = 64;
 
 /**
  * Keys that Nest's ValidationPipe and class-transformer delete without a word
- * (prototype-pollution guards). We refuse them instead, as unknown properties
- * like any other, at any depth.
+ * (prototype-pollution guards) or wrongly take for known. We refuse them
+ * instead, as unknown properties like any other, at any depth.
  */
 export function reservedKeyErrors(value: unknown): FieldError[] {
   const found: FieldError[] = [];
