@@ -11,7 +11,8 @@ import { bearer, loginAdmin, type Session } from '../support/users';
  * Property-based fuzzing of every request body and query the OpenAPI document
  * describes: a new route or field is fuzzed without editing this file. A
  * rejected request must answer in the error envelope, never 5xx, and leave no
- * trace in the database or on Proxmox. FUZZ_RUNS raises the runs per route.
+ * trace in the database or on Proxmox. FUZZ_RUNS raises the runs per route
+ * (30 by default) and FUZZ_SEED changes the fixed seed for a longer local hunt.
  */
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 30);
