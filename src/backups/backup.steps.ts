@@ -1,3 +1,4 @@
+import { sleep } from '../common/time/poll';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { ContainerSteps } from '../applications/deploy/container.steps';
@@ -58,8 +59,6 @@ export function lockWaitWithin(deadlineAt: number, now = Date.now()): number {
   const minutes = Math.floor((deadlineAt - now - BACKUP_RUN_MARGIN_MS) / 60_000);
   return Math.max(0, Math.min(MAX_LOCK_WAIT_MINUTES, minutes));
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * The named steps of backup, restore and backup delete. Each is idempotent:

@@ -1,3 +1,4 @@
+import { pollUntil } from '../../common/time/poll';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { OperationType } from '../../operations/operation.entity';
@@ -15,8 +16,6 @@ import type { AdoptedPlan } from './adopted-plan.builder';
 import { captureConfig, hostnameOf } from './container-config';
 
 export type AdoptedStep = NamedStep<AdoptedPlan, DeployState>;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * The steps of an adopted container: its adoption (capture, address, forwarding)
@@ -115,22 +114,27 @@ export class AdoptedSteps {
   private async verifyPorts(plan: AdoptedPlan, state: DeployState): Promise<void> {
     if (plan.ports.length === 0 || !state.ipAddress) return;
     const address = state.ipAddress;
-    const deadline = Date.now() + this.timings.verifyDeadlineMs;
-    for (;;) {
-      const silent: number[] = [];
-      for (const port of plan.ports) {
-        if (!(await this.probe.answers(address, port.containerPort, this.timings.connectTimeoutMs)))
-          silent.push(port.containerPort);
-      }
-      if (silent.length === 0) return;
-      if (Date.now() + this.timings.pollMs > deadline) {
-        throw new DeployStepError(
+    let silent: number[] = [];
+    await pollUntil(
+      async () => {
+        silent = [];
+        for (const port of plan.ports) {
+          const ok = await this.probe.answers(
+            address,
+            port.containerPort,
+            this.timings.connectTimeoutMs,
+          );
+          if (!ok) silent.push(port.containerPort);
+        }
+        return silent.length === 0 ? true : null;
+      },
+      { deadlineMs: this.timings.verifyDeadlineMs, maxIntervalMs: this.timings.pollMs },
+      () =>
+        new DeployStepError(
           DeployErrorCode.PortsSilent,
           `ports not answering on the container: ${silent.join(', ')}`,
-        );
-      }
-      await sleep(this.timings.pollMs);
-    }
+        ),
+    );
   }
 
   /** A stopped container has no address: its rules come with its next start. */

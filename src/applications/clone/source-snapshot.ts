@@ -1,3 +1,4 @@
+import { sleep } from '../../common/time/poll';
 import { Injectable } from '@nestjs/common';
 import { ProxmoxError, ProxmoxErrorKind } from '../../proxmox/gateway/proxmox-error';
 import { type ContainerRef, ProxmoxGateway } from '../../proxmox/gateway/proxmox-gateway';
@@ -10,8 +11,6 @@ export interface SourceSnapshotInput {
   /** `temporarySnapshotName(operationId)`: the reconciler can tell whose it is. */
   name: string;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A refusal because the container holds a lock (the clone's `disk`, a backup's), at once or in the task. */
 function isLocked(error: unknown): boolean {
