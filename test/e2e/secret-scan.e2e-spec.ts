@@ -150,6 +150,14 @@ describe('secret scan: no secret leaks into answers, logs, the database or Redis
     if (parsedKey instanceof Error) throw parsedKey;
     const seed = createPrivateKey(parsedKey.getPrivatePEM()).export({ format: 'jwk' }).d!;
     sshPrivateKey = hunt('SSH private key', sshKey.private);
+    // Also the key as one line (newlines stripped) and its 32 secret bytes in any encoding.
+    hunt(
+      'SSH private key body',
+      sshKey.private
+        .split('\n')
+        .filter((line) => line !== '' && !line.startsWith('-----'))
+        .join(''),
+    );
     hunt('SSH private key seed', Buffer.from(seed, 'base64url'));
     tokenSecret = hunt('Proxmox token secret', randomUUID());
     pvePassword = hunt('Proxmox root password', distinct('pve-password'));
