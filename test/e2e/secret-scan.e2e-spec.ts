@@ -209,6 +209,9 @@ describe('secret scan: no secret leaks into answers, logs, the database or Redis
         .send({ currentPassword: firstPassword, newPassword }),
       204,
     );
+    // A password typed wrong is often one character off the real one: a secret too.
+    const typo = hunt('mistyped login password', distinct('typo'));
+    await ok(t.http().post('/api/auth/login').send({ username, password: typo }), 401);
     user = await signIn(username, newPassword, 'user');
 
     const created = await ok(
@@ -522,6 +525,32 @@ describe('secret scan: no secret leaks into answers, logs, the database or Redis
     ).toBe(true);
     for (const label of allowances.keys())
       expect(recorder.responses.map((r) => r.label)).toContain(label);
+  });
+
+  it('the scanner finds a secret in every encoding at every byte alignment, and allows only what is named', () => {
+    const secret: Secret = { name: 'probe', value: distinct('probe') };
+    const found = (text: string, allowed?: Map<string, number>) =>
+      scan([{ where: 'probe', text, allowed }], [secret]).map((hit) => hit.form);
+    for (const offset of [0, 1, 2, 3, 4, 5]) {
+      const blob = Buffer.concat([randomBytes(offset), Buffer.from(secret.value), randomBytes(5)]);
+      expect(found(blob.toString('base64'))).toEqual([`base64@${offset % 3}`]);
+      // Without + or / in it, the base64url form is the base64 one, hunted once.
+      expect(found(blob.toString('base64url'))).toEqual([
+        expect.stringMatching(new RegExp(`^base64(url)?@${offset % 3}$`)),
+      ]);
+      expect(found(`0x${blob.toString('hex')}`)).toEqual(['hex']);
+    }
+    const value = secret.value as string;
+    const typed: Secret = { name: 'typed', value: `${value} "/+&é` };
+    const typedForms = (text: string) =>
+      scan([{ where: 'probe', text }], [typed]).map((h) => h.form);
+    expect(typedForms(JSON.stringify({ note: typed.value }))).toEqual(['json-escaped']);
+    expect(typedForms(`/login?q=${encodeURIComponent(typed.value as string)}`)).toEqual([
+      'url-encoded',
+    ]);
+    expect(found(`say ${value}`, new Map([['probe', 1]]))).toEqual([]);
+    expect(found(`say ${value} twice ${value}`, new Map([['probe', 1]]))).toEqual(['clear']);
+    expect(found('nothing here')).toEqual([]);
   });
 
   it('the scanner finds the planted value in answers, log, database and Redis', () => {
