@@ -303,6 +303,38 @@ describe('secret scan: no secret leaks into answers, logs, the database or Redis
     await ok(t.http().delete(`/api/proxmox/hosts/${wrongId}`).set(bearer(admin)), 204);
   });
 
+  it('refuses malformed secrets (400) without echoing them', async () => {
+    // The distinctive part is hunted: an echo cut short still holds it.
+    const refused = (label: string, padding = '') => `${hunt(label, distinct(label))}${padding}`;
+    const hosts = (body: Record<string, unknown>) =>
+      ok(t.http().patch(`/api/proxmox/hosts/${passwordHost}`).set(bearer(admin)).send(body), 400);
+    await hosts({ tokenSecret: refused('token-secret-not-uuid') });
+    await hosts({ password: refused('pve-password-too-long', 'x'.repeat(300)) });
+    await hosts({
+      sshPrivateKey: `-----BEGIN OPENSSH PRIVATE KEY-----\n${refused('ssh-key-garbage')}\n-----END OPENSSH PRIVATE KEY-----\n`,
+    });
+    await ok(
+      t
+        .http()
+        .post('/api/auth/login')
+        .send({ username: user.username, password: refused('login-too-long', 'x'.repeat(5000)) }),
+      400,
+    );
+    for (const environment of [
+      { ADMIN_PASSWORD: refused('grafana-too-long', 'x'.repeat(4100)) },
+      { ADMIN_PASSWORD: 'fine-password', UNDECLARED: refused('undeclared-variable') },
+    ]) {
+      await ok(
+        t
+          .http()
+          .post('/api/apps')
+          .set(bearer(user))
+          .send({ catalogId: 'grafana', hostname: 'scan-refused', environment }),
+        400,
+      );
+    }
+  });
+
   it('deploys apps with given and generated secrets, on both hosts', async () => {
     const grafanaPassword = hunt('grafana admin password', distinct('grafana'));
     // A tool that echoes the environment in its error (compose does): grafana's first
