@@ -635,6 +635,8 @@ describe('auth', () => {
       expect(
         (await t.http().get('/api/auth/me').set(bearer(refreshed.body.accessToken))).status,
       ).toBe(200);
+      // Issued within the same second as the login's, yet a token of its own.
+      expect(refreshed.body.accessToken).not.toBe(fresh.accessToken);
     });
 
     it('wrong current passwords count toward the login lockout of that username and address', async () => {
