@@ -1,6 +1,7 @@
 import type { Component } from 'svelte';
 import Account from './Account.svelte';
 import Admin from './Admin.svelte';
+import AppBackups from './AppBackups.svelte';
 import AppPage from './AppPage.svelte';
 import Catalog from './Catalog.svelte';
 import CatalogApp from './CatalogApp.svelte';
@@ -34,6 +35,7 @@ export const ROUTES: Route[] = [
   { pattern: '/catalog/:id/deploy', title: 'Deploy', screen: Deploy, access: 'user' },
   { pattern: '/apps', title: 'My apps', screen: plain(MyApps), access: 'user' },
   { pattern: '/apps/:id', title: 'App', screen: AppPage, access: 'user' },
+  { pattern: '/apps/:id/backups', title: 'Backups', screen: AppBackups, access: 'user' },
   { pattern: '/account', title: 'Account', screen: plain(Account), access: 'user' },
   { pattern: '/admin', title: 'Administration', screen: plain(Admin), access: 'admin' },
 ];
