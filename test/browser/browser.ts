@@ -15,10 +15,10 @@ export function launch(): Promise<Browser> {
 }
 
 /**
- * Chromium's notices that are no fault of the page: a 401/404/409/429 the screen handles is logged
+ * Chromium's notices that are no fault of the page: a 400/401/404/409/429 the screen handles is logged
  * as a failed resource, and helmet's Cross-Origin-Opener-Policy is ignored over plain HTTP.
  */
-const NOT_FAULTS = /status of 4(01|04|09|29)|Cross-Origin-Opener-Policy header has been ignored/;
+const NOT_FAULTS = /status of 4(00|01|04|09|29)|Cross-Origin-Opener-Policy header has been ignored/;
 
 /**
  * A page that records what the console reports: a CSP violation or an uncaught error would leave
