@@ -263,6 +263,9 @@ describe('an application’s page and its backups, in Chromium against the real 
   it('schedule editor: the next runs as typed, saved and shown again, a too frequent one refused in the API’s words', async () => {
     const { page, errors } = await openPage(browser);
     await logIn(page, owner.username, owner.password);
+    // A zone far from UTC: a preview that read the cron in local time would move every run.
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Emulation.setTimezoneOverride', { timezoneId: 'Asia/Tokyo' });
     await page.goto(`${BASE}/apps/${app.id}/backups`);
     const schedule = page.getByRole('region', { name: 'Backup schedule' });
     await schedule.getByText('No schedule yet: backups run only when you start one.').waitFor();
@@ -284,7 +287,7 @@ describe('an application’s page and its backups, in Chromium against the real 
     );
     expect(shown).toEqual(expected);
     await expect(preview.locator('li').first().textContent()).resolves.toMatch(
-      /4:30 AM UTC · .+ your time$/,
+      /4:30 AM UTC · .+, 1:30 PM your time$/,
     );
     await schedule.getByLabel('Backups kept').fill('3');
     await review(page, 'backup-schedule');
