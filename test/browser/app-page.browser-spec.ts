@@ -20,6 +20,7 @@ describe('an application’s page and its backups, in Chromium against the real 
   let browser: Browser;
   let admin: Session;
   let owner: Session;
+  let hostId: string;
   /** Deployed through the API once, for the tests that are not about deploying. */
   let app: AppBody & { name: string };
 
@@ -29,7 +30,7 @@ describe('an application’s page and its backups, in Chromium against the real 
     sim = await SimulatorFixture.start({ latency: { taskMs: 10, dhcpLeaseMs: 100 } });
     admin = await loginAdmin(t);
     owner = await createUser(t, admin);
-    await registerDeployHost(t, admin, sim.sim, 'pve-app-page', 681_000, APP_PORTS);
+    hostId = await registerDeployHost(t, admin, sim.sim, 'pve-app-page', 681_000, APP_PORTS);
     const res = await t
       .http()
       .post('/api/apps')
@@ -47,7 +48,7 @@ describe('an application’s page and its backups, in Chromium against the real 
   });
   afterEach(async () => {
     await sim.control('DELETE', '/_sim/faults');
-    await sim.control('POST', '/_sim/latency', { taskMs: 10 });
+    await sim.control('POST', '/_sim/latency', { taskMs: 10, statsIntervalMs: 10_000 });
   });
 
   async function logIn(page: Page, username: string, password: string): Promise<void> {
@@ -170,7 +171,10 @@ describe('an application’s page and its backups, in Chromium against the real 
     await statusOf(page, 'Backups of whoami', 'running').waitFor();
     expect((await fetch(deployed.url!)).status).toBe(200);
 
-    // Delete, keeping nothing: it leaves My apps.
+    // Delete, keeping nothing: it leaves My apps, and its backup archive goes with it.
+    const listed = await t.http().get(`/api/apps/${id}/backups`).set(bearer(owner));
+    const [archive] = (listed.body as { items: { volid: string }[] }).items.map((b) => b.volid);
+    expect((await sim.state()).backups).toContain(archive);
     await page.getByRole('link', { name: '← whoami' }).click();
     await page.waitForURL(`${BASE}/apps/${id}`);
     await page
@@ -186,7 +190,9 @@ describe('an application’s page and its backups, in Chromium against the real 
     await page.getByRole('row').filter({ hasText: 'kept' }).waitFor();
     expect(await page.getByRole('row').filter({ hasText: 'golden' }).count()).toBe(0);
     expect((await t.http().get(`/api/apps/${id}`).set(bearer(owner))).status).toBe(404);
-    expect((await sim.state()).containers.filter((c) => c.hostname === 'golden')).toEqual([]);
+    const after = await sim.state();
+    expect(after.containers.filter((c) => c.hostname === 'golden')).toEqual([]);
+    expect(after.backups).not.toContain(archive);
     expect(errors).toEqual([]);
     await page.context().close();
   });
@@ -342,6 +348,50 @@ describe('an application’s page and its backups, in Chromium against the real 
     await review(other.page, 'app-credentials-admin');
     expect(other.errors).toEqual([]);
     await other.page.context().close();
+  });
+
+  it('deleting an adopted app offers to destroy its container; left unticked, the container stays', async () => {
+    // Adoption reads the cluster view, which the simulator refreshes every 10 s unless told.
+    await sim.control('POST', '/_sim/latency', { statsIntervalMs: 100 });
+    const guest = await sim.control('POST', '/_sim/guests', {
+      node: 'pve1',
+      vmid: 681_900,
+      hostname: 'outsider',
+    });
+    expect(guest.status).toBe(201);
+    const accepted = await t
+      .http()
+      .post('/api/apps/adopt')
+      .set(bearer(admin))
+      .send({ hostId, node: 'pve1', vmid: 681_900, ownerId: owner.userId, name: 'outsider' });
+    expect(accepted.status).toBe(202);
+    const id = (accepted.body as AppBody).id;
+    await reaches(t, owner, id, ['running']);
+
+    const { page, errors } = await openPage(browser);
+    await logIn(page, owner.username, owner.password);
+    await page.goto(`${BASE}/apps/${id}`);
+    await statusOf(page, 'outsider', 'running').waitFor();
+    await page
+      .getByRole('group', { name: 'Lifecycle' })
+      .getByRole('button', { name: 'Delete' })
+      .click();
+    const dialog = page.getByRole('dialog', { name: 'Delete outsider?' });
+    await dialog
+      .getByText('Proximity stops managing this container; the container itself is kept.')
+      .waitFor();
+    await dialog.getByLabel('Destroy the adopted container too').check();
+    await dialog.getByText('The container and everything in it are destroyed.').waitFor();
+    await review(page, 'app-confirm-delete-adopted');
+    await dialog.getByLabel('Destroy the adopted container too').uncheck();
+    await dialog.getByRole('button', { name: 'Delete' }).click();
+    await page.waitForURL(`${BASE}/apps`, { timeout: 30_000 });
+    expect((await t.http().get(`/api/apps/${id}`).set(bearer(owner))).status).toBe(404);
+    expect((await sim.state()).containers.filter((c) => c.vmid === 681_900)).toEqual([
+      expect.objectContaining({ hostname: 'outsider', status: 'running' }),
+    ]);
+    expect(errors).toEqual([]);
+    await page.context().close();
   });
 
   it('clone: the hostname checked as typed, then the new app’s page follows the clone to running', async () => {
