@@ -12,7 +12,7 @@ const ALL_ACTIONS = Object.values(A);
 
 function refusalOf(status: S, action: A): DomainError {
   try {
-    statusAfter({ hostname: 'wiki', status }, action);
+    statusAfter({ hostname: 'wiki', status, vmid: 100 }, action);
   } catch (err) {
     if (err instanceof DomainError) return err;
     throw err;
@@ -60,7 +60,7 @@ describe('application state machine', () => {
     [S.Running, A.Clone, null],
     [S.Stopped, A.Backup, null],
   ])('from %s, %s shows %s', (from, action, to) => {
-    expect(statusAfter({ hostname: 'wiki', status: from }, action)).toBe(to);
+    expect(statusAfter({ hostname: 'wiki', status: from, vmid: 100 }, action)).toBe(to);
     if (to !== null) expect(canTransition(from, to)).toBe(true);
   });
 
@@ -75,12 +75,23 @@ describe('application state machine', () => {
     expect({ code: err.code, message: err.message }).toEqual({ code: ErrorCode.Conflict, message });
   });
 
+  it.each([A.Start, A.Stop, A.Restart, A.Restore])(
+    'from error without a container (a failed deploy gave it back), %s is a 409; delete is not',
+    (action) => {
+      const app = { hostname: 'wiki', status: S.Error, vmid: null };
+      expect(() => statusAfter(app, action)).toThrow(
+        "application 'wiki' has no container (its deployment failed); delete it and deploy again",
+      );
+      expect(statusAfter(app, A.Delete)).toBe(S.Removing);
+    },
+  );
+
   it('accepts an action only where the resulting transition is allowed', () => {
     for (const status of ALL_STATUSES) {
       for (const action of ALL_ACTIONS) {
         let to: S | null | undefined;
         try {
-          to = statusAfter({ hostname: 'wiki', status }, action);
+          to = statusAfter({ hostname: 'wiki', status, vmid: 100 }, action);
         } catch {
           continue;
         }

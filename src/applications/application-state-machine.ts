@@ -86,12 +86,19 @@ function refusal(hostname: string, status: S, action: ApplicationAction): string
  * a 409 with the reason when its current status forbids the action.
  */
 export function statusAfter(
-  app: { hostname: string; status: S },
+  app: { hostname: string; status: S; vmid: number | null },
   action: ApplicationAction,
 ): S | null {
   const rule = ACTIONS[action];
   if (!rule.from.includes(app.status)) {
     throw DomainError.conflict(refusal(app.hostname, app.status, action));
+  }
+  // A deploy that failed for good gave its container and VMID back: only a delete has
+  // anything left to act on, and a job for the rest would fail on Proxmox.
+  if (app.vmid === null && action !== ApplicationAction.Delete) {
+    throw DomainError.conflict(
+      `application '${app.hostname}' has no container (its deployment failed); delete it and deploy again`,
+    );
   }
   return rule.to;
 }

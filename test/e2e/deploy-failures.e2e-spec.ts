@@ -115,6 +115,16 @@ describe('deploy failures', () => {
       expect(op).toMatchObject({ status: 'failed', attempts: 3, maxAttempts: 3, step });
       expect(op.error).toBe(done.lastError);
       await expectNothingLeft(app);
+      // Its container was given back: starting it is refused in words, deleting it is not.
+      const start = await t
+        .http()
+        .post(`/api/apps/${app.id}/actions`)
+        .set(bearer(user))
+        .send({ action: 'start' });
+      expectError(start, 409);
+      expect(start.body.message).toBe(
+        `application '${app.hostname}' has no container (its deployment failed); delete it and deploy again`,
+      );
       const logs = await t.http().get(`/api/apps/${app.id}/logs?limit=500`).set(bearer(user));
       const messages = (logs.body as { items: { message: string }[] }).items.map((l) => l.message);
       expect(messages.filter((m) => m.startsWith(`${step} failed`))).toHaveLength(3);
