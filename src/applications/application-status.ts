@@ -19,3 +19,6 @@ export enum ApplicationStatus {
  * where the unique index decides again (409 when it was taken meanwhile).
  */
 export const RELEASED_STATUSES = [ApplicationStatus.Error, ApplicationStatus.Removing] as const;
+
+/** The SQL list of RELEASED_STATUSES, for the unique index and the availability query. */
+export const RELEASED_STATUSES_SQL = RELEASED_STATUSES.map((status) => `'${status}'`).join(', ');

@@ -20,7 +20,7 @@ import { ProxmoxHost } from '../proxmox/hosts/proxmox-host.entity';
 import { PortAllocation } from '../ports/port-allocation.entity';
 import { User } from '../users/user.entity';
 import { ApplicationRepository } from './application.repository';
-import { ApplicationStatus } from './application-status';
+import { ApplicationStatus, RELEASED_STATUSES_SQL } from './application-status';
 
 /**
  * One deployed (or adopted) catalog app: an LXC container on a node of a
@@ -31,7 +31,7 @@ import { ApplicationStatus } from './application-status';
 @Entity({ tableName: 'application', repository: () => ApplicationRepository })
 @Index({
   name: 'application_hostname_live_unique',
-  expression: `create unique index "application_hostname_live_unique" on "application" (lower("hostname")) where "status" not in ('error', 'removing')`,
+  expression: `create unique index "application_hostname_live_unique" on "application" (lower("hostname")) where "status" not in (${RELEASED_STATUSES_SQL})`,
 })
 @Unique({ name: 'application_host_id_vmid_unique', properties: ['host', 'vmid'] })
 @Index({ name: 'application_owner_id_created_at_index', properties: ['owner', 'createdAt'] })

@@ -3,6 +3,7 @@ import { seesAllOwners } from '../common/auth/owner-scope';
 import type { Principal } from '../common/auth/principal';
 import { DomainError } from '../common/errors/domain-error';
 import type { Application } from './application.entity';
+import { RELEASED_STATUSES_SQL } from './application-status';
 
 /** Who may read an application: its owner and admins, or (credentials) its owner alone. */
 export type Visibility = 'owner-or-admin' | 'owner-only';
@@ -34,5 +35,20 @@ export class ApplicationRepository extends EntityRepository<Application> {
     );
     if (!app) throw DomainError.notFound('Application');
     return app;
+  }
+
+  /**
+   * Whether a live application of any owner holds the hostname, by the rule of
+   * the unique index that decides a deploy (case-insensitive, released
+   * statuses excluded); a hint only, the index still decides at allocation.
+   */
+  async hostnameTaken(hostname: string): Promise<boolean> {
+    const rows = await this.getEntityManager()
+      .getConnection()
+      .execute<{ taken: boolean }[]>(
+        `select exists(select 1 from application where lower(hostname) = lower(?) and status not in (${RELEASED_STATUSES_SQL})) as taken`,
+        [hostname],
+      );
+    return rows[0]?.taken === true;
   }
 }

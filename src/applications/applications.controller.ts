@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Authenticated, OwnerScoped } from '../common/auth/access.decorators';
+import { AcrossOwners, Authenticated, OwnerScoped } from '../common/auth/access.decorators';
 import type { Actor } from '../common/auth/actor';
 import { CurrentActor, CurrentPrincipal } from '../common/auth/current-principal.decorator';
 import type { Principal } from '../common/auth/principal';
@@ -16,6 +16,8 @@ import {
   CloneBody,
   CredentialsDto,
   DeployBody,
+  HostnameAvailabilityDto,
+  HostnameAvailabilityQuery,
   LogPage,
   LogsQuery,
   OperationEnvelope,
@@ -65,6 +67,21 @@ export class ApplicationsController {
   ): Promise<ApplicationDto> {
     const view = await this.deployments.deploy(body, principal);
     return ApplicationDto.from(view.application, view.operation);
+  }
+
+  // Declared before ':id', which would otherwise take the path as an id.
+  @Get('hostname-availability')
+  @AcrossOwners()
+  @ApiOperation({
+    summary:
+      'Whether a deploy or clone could take a hostname now (unique across all users; reveals no owner)',
+  })
+  @ApiOkResponse({ type: HostnameAvailabilityDto })
+  @ApiErrors(400)
+  async hostnameAvailability(
+    @Query() query: HostnameAvailabilityQuery,
+  ): Promise<HostnameAvailabilityDto> {
+    return this.applications.hostnameAvailability(query.hostname);
   }
 
   @Get(':id')

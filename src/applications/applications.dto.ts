@@ -255,6 +255,19 @@ export class DeployBody {
 /** The new application's hostname, validated as a deployment's. */
 export class CloneBody extends PickType(DeployBody, ['hostname'] as const) {}
 
+/** A hostname to check before a deploy or a clone, validated as theirs. */
+export class HostnameAvailabilityQuery extends PickType(DeployBody, ['hostname'] as const) {}
+
+export class HostnameAvailabilityDto {
+  @ApiProperty({ example: 'my-app' }) hostname!: string;
+  @ApiProperty() available!: boolean;
+  @ApiPropertyOptional({
+    example: 'this hostname is taken by another application',
+    description: 'Why it is not available; absent when it is',
+  })
+  reason?: string;
+}
+
 export const USER_ACTIONS = [
   ApplicationAction.Start,
   ApplicationAction.Stop,

@@ -26,6 +26,14 @@ export interface LogSlice {
   nextCursor: string | null;
 }
 
+export interface HostnameAvailability {
+  hostname: string;
+  available: boolean;
+  reason?: string;
+}
+
+export const HOSTNAME_TAKEN = 'this hostname is taken by another application';
+
 export const UNDECRYPTABLE_ROOT_PASSWORD =
   'the stored root password of this application cannot be decrypted';
 
@@ -44,6 +52,18 @@ export class ApplicationsService {
     const application = await this.applications.findOwned(id, principal);
     const current = await this.operations.currentOf([id]);
     return { application, operation: current.get(id) ?? null };
+  }
+
+  /**
+   * Whether a deploy or clone could take the hostname now. It answers for every
+   * owner's applications, since hostnames are unique across all of them, and
+   * says nothing of the one holding it.
+   */
+  async hostnameAvailability(hostname: string): Promise<HostnameAvailability> {
+    if (await this.applications.hostnameTaken(hostname)) {
+      return { hostname, available: false, reason: HOSTNAME_TAKEN };
+    }
+    return { hostname, available: true };
   }
 
   /** Newest first, `limit` lines older than the cursor. */

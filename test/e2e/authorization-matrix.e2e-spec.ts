@@ -155,6 +155,9 @@ describe('authorization matrix', () => {
         path: `/api/apps/${destroys(p) ? doomed.shift()!.id : main.id}`,
       }),
     },
+    'GET /api/apps/hostname-availability': {
+      call: () => ({ path: '/api/apps/hostname-availability?hostname=matrix-main' }),
+    },
     'GET /api/apps/:id': { call: app() },
     'POST /api/apps/:id/actions': {
       call: () => ({ path: `/api/apps/${main.id}/actions`, body: { action: 'restart' } }),

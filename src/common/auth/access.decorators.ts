@@ -36,6 +36,12 @@ export const OwnerScoped = (): MethodDecorator & ClassDecorator =>
   SetMetadata(OWNER_SCOPED_KEY, true);
 
 /**
+ * A route of an owner-scoped controller that loads no resource of the
+ * caller's: it answers about all owners' rows and must reveal none of them.
+ */
+export const AcrossOwners = (): MethodDecorator => SetMetadata(OWNER_SCOPED_KEY, false);
+
+/**
  * Only a login session (access JWT) may call the route; a personal API token
  * gets 403. For what lets a credential outlive itself: creating tokens,
  * changing the password.

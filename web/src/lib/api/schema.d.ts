@@ -458,6 +458,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/apps/hostname-availability': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Whether a deploy or clone could take a hostname now (unique across all users; reveals no owner) */
+    get: operations['Applications_hostnameAvailability'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/apps/{id}': {
     parameters: {
       query?: never;
@@ -1371,6 +1388,16 @@ export interface components {
       environment?: {
         [key: string]: string;
       };
+    };
+    HostnameAvailabilityDto: {
+      /** @example my-app */
+      hostname: string;
+      available: boolean;
+      /**
+       * @description Why it is not available; absent when it is
+       * @example this hostname is taken by another application
+       */
+      reason?: string;
     };
     ActionBody: {
       /** @enum {string} */
@@ -3404,6 +3431,46 @@ export interface operations {
       };
       /** @description A dependency is unavailable */
       503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  Applications_hostnameAvailability: {
+    parameters: {
+      query: {
+        /** @description One lowercase RFC 1123 label */
+        hostname: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['HostnameAvailabilityDto'];
+        };
+      };
+      /** @description Invalid input; `details` names each field */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+      /** @description Missing or invalid token */
+      401: {
         headers: {
           [name: string]: unknown;
         };
