@@ -255,7 +255,7 @@ describe('the web UI in Chromium, over plain HTTP by name, against the real API'
     await page.context().close();
   });
 
-  it('deploy form: hostname checked as typed, a taken one refused in the API’s words, then the app page follows the deploy', async () => {
+  it('deploy form: hostname checked as typed, a taken one refused before submit, then the app page follows the deploy', async () => {
     const { page, errors } = await openPage(browser);
     await logIn(page, owner.username, owner.password);
     await page.waitForURL(`${BASE}/catalog`);
@@ -270,11 +270,11 @@ describe('the web UI in Chromium, over plain HTTP by name, against the real API'
     await review(page, 'deploy');
 
     await hostname.fill(app.hostname);
-    await page.getByRole('button', { name: 'Deploy' }).click();
-    await page.getByRole('alert').getByText(`hostname '${app.hostname}' is taken`).waitFor();
+    await page.getByText('This hostname is taken by another application.').waitFor();
+    expect(await page.getByRole('button', { name: 'Deploy' }).isDisabled()).toBe(true);
 
     await hostname.fill('typed');
-    await page.getByRole('textbox', { name: /^NAME / }).fill('from-the-form');
+    await page.getByRole('textbox', { name: 'NAME', exact: true }).fill('from-the-form');
     await page.getByRole('button', { name: 'Deploy' }).click();
     await page.waitForURL(new RegExp(`^${BASE}/apps/[0-9a-f-]{36}$`));
     await page
