@@ -1,6 +1,14 @@
 import type { Component } from 'svelte';
 import Account from './Account.svelte';
 import Admin from './Admin.svelte';
+import AdminAudit from './AdminAudit.svelte';
+import AdminDiscover from './AdminDiscover.svelte';
+import AdminHost from './AdminHost.svelte';
+import AdminHosts from './AdminHosts.svelte';
+import AdminPorts from './AdminPorts.svelte';
+import AdminSettings from './AdminSettings.svelte';
+import AdminUser from './AdminUser.svelte';
+import AdminUsers from './AdminUsers.svelte';
 import AppBackups from './AppBackups.svelte';
 import AppPage from './AppPage.svelte';
 import Catalog from './Catalog.svelte';
@@ -38,4 +46,12 @@ export const ROUTES: Route[] = [
   { pattern: '/apps/:id/backups', title: 'Backups', screen: AppBackups, access: 'user' },
   { pattern: '/account', title: 'Account', screen: plain(Account), access: 'user' },
   { pattern: '/admin', title: 'Administration', screen: plain(Admin), access: 'admin' },
+  { pattern: '/admin/hosts', title: 'Proxmox hosts', screen: plain(AdminHosts), access: 'admin' },
+  { pattern: '/admin/hosts/:id', title: 'Proxmox host', screen: AdminHost, access: 'admin' },
+  { pattern: '/admin/users', title: 'Users', screen: plain(AdminUsers), access: 'admin' },
+  { pattern: '/admin/users/:id', title: 'User', screen: AdminUser, access: 'admin' },
+  { pattern: '/admin/settings', title: 'Settings', screen: plain(AdminSettings), access: 'admin' },
+  { pattern: '/admin/audit', title: 'Audit log', screen: plain(AdminAudit), access: 'admin' },
+  { pattern: '/admin/ports', title: 'Ports', screen: plain(AdminPorts), access: 'admin' },
+  { pattern: '/admin/discover', title: 'Discover', screen: plain(AdminDiscover), access: 'admin' },
 ];
