@@ -180,6 +180,10 @@ describe('the administrator’s screens in Chromium, against the real API and a 
     const api = page.getByRole('region', { name: 'Connection test' }).locator('dd').first();
     await api.getByText(/^Failed: .*TLS certificate does not match/).waitFor();
     expect(await api.textContent()).not.toMatch(/127\.0\.0\.1|ECONN|Error:|api2/);
+    // The SSH part, whose pin is right, is reported on its own.
+    await expect(
+      page.getByRole('region', { name: 'Connection test' }).locator('dd').nth(1).textContent(),
+    ).resolves.toBe('OK');
     await review(page, 'admin-host-wrong-pin');
 
     // The host that never worked is removed again, after a confirmation.
