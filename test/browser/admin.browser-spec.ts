@@ -379,4 +379,51 @@ describe('the administrator’s screens in Chromium, against the real API and a 
     expect(errors).toEqual([]);
     await page.context().close();
   });
+
+  it('edit a host (its secrets are never shown again); deleting it while it holds an app shows the API’s reason', async () => {
+    const { page, errors } = await adminPage();
+    await page.goto(`${BASE}/admin/hosts/${hostId}`);
+    await page.getByRole('button', { name: 'Edit' }).click();
+    const secret = page.getByLabel('API token secret');
+    expect(await secret.inputValue()).toBe('');
+    expect(await secret.getAttribute('type')).toBe('password');
+    await page.getByText('A value is stored; leave empty to keep it.').first().waitFor();
+    expect(await page.content()).not.toContain(sim.sim.tokenSecret);
+    await page.getByLabel('Name', { exact: true }).fill('pve-renamed');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('heading', { name: 'pve-renamed' }).waitFor();
+    // The secret kept: the host still answers with its token.
+    await page.getByRole('button', { name: 'Test', exact: true }).click();
+    await page
+      .getByRole('region', { name: 'Connection test' })
+      .getByText(/^OK · Proxmox VE/)
+      .waitFor();
+
+    await page.getByRole('button', { name: 'Delete host' }).click();
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByRole('button', { name: 'Delete host' }).click();
+    await page.getByRole('button', { name: 'Yes, delete host' }).click();
+    await page
+      .getByRole('alert')
+      .getByText('applications live on this host; delete them first')
+      .waitFor();
+    expect(page.url()).toBe(`${BASE}/admin/hosts/${hostId}`);
+    await review(page, 'admin-host-delete-refused');
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
+  it('a user without apps is deleted after a confirmation', async () => {
+    const doomed = await createUser(t, admin);
+    const { page, errors } = await adminPage();
+    await page.goto(`${BASE}/admin/users/${doomed.userId}`);
+    await page.getByRole('button', { name: 'Delete user' }).click();
+    await page.getByRole('button', { name: 'Yes, delete user' }).click();
+    await page.waitForURL(`${BASE}/admin/users`);
+    await page.getByRole('link', { name: user.username, exact: true }).waitFor();
+    expect(await page.getByRole('link', { name: doomed.username, exact: true }).count()).toBe(0);
+    expect((await t.http().get(`/api/users/${doomed.userId}`).set(bearer(admin))).status).toBe(404);
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
 });
