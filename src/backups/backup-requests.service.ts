@@ -12,6 +12,7 @@ import { CatalogService } from '../catalog/catalog.service';
 import type { Principal } from '../common/auth/principal';
 import { DomainError } from '../common/errors/domain-error';
 import { Operation, OperationType } from '../operations/operation.entity';
+import { startOperation } from '../operations/operation-start';
 import { Backup, BackupCompression, BackupMode, BackupStatus } from './backup.entity';
 import { BackupQueue } from './backup.queue';
 
@@ -87,9 +88,8 @@ export class BackupRequests {
         `application '${app.hostname}' was adopted; Proximity does not back up adopted containers`,
       );
     }
-    const op = em.create(Operation, {
+    const op = await startOperation(em, app, {
       type: OperationType.Backup,
-      application: app,
       actorId: by.actorId,
     });
     const backup = em.create(Backup, {
@@ -117,9 +117,8 @@ export class BackupRequests {
       const before = app.status;
       const next = statusAfter(app, ApplicationAction.Restore);
       if (next !== null) app.status = next;
-      const op = em.create(Operation, {
+      const op = await startOperation(em, app, {
         type: OperationType.Restore,
-        application: app,
         actorId: principal.userId,
       });
       backup.status = BackupStatus.Restoring;
@@ -141,9 +140,8 @@ export class BackupRequests {
       }
       if (backup.status === BackupStatus.Deleting) throw DomainError.conflict(BUSY);
       const before = backup.status;
-      const op = em.create(Operation, {
+      const op = await startOperation(em, app, {
         type: OperationType.BackupDelete,
-        application: app,
         actorId: principal.userId,
       });
       backup.status = BackupStatus.Deleting;

@@ -6,12 +6,8 @@ import {
 import { Injectable } from '@nestjs/common';
 import type { Principal } from '../../common/auth/principal';
 import { DomainError } from '../../common/errors/domain-error';
-import {
-  ACTIVE_OPERATION_STATUSES,
-  Operation,
-  type OperationOptions,
-  OperationType,
-} from '../../operations/operation.entity';
+import { Operation, type OperationOptions, OperationType } from '../../operations/operation.entity';
+import { startOperation } from '../../operations/operation-start';
 import { Application } from '../application.entity';
 import type { ApplicationStatus } from '../application-status';
 import { ApplicationAction, statusAfter } from '../application-state-machine';
@@ -55,16 +51,12 @@ export class LifecycleRequests {
         before = app.status;
         const next = statusAfter(app, action);
         if (next !== null) app.status = next;
-        const op = em.create(Operation, {
+        const op = await startOperation(em, app, {
           type: TYPE_OF[action],
-          application: app,
           actorId: principal.userId,
           options,
         });
         await em.flush();
-        // After the flush: the row lock it took orders this check against a clone
-        // request, which locks its source row before it inserts the clone.
-        await assertNotBeingCloned(em, app);
         return op;
       });
     } catch (err) {
@@ -83,19 +75,5 @@ export class LifecycleRequests {
       throw err;
     }
     return operation;
-  }
-}
-
-/** A clone copies the source's disk: it must not stop, restart or vanish under the copy. */
-async function assertNotBeingCloned(em: EntityManager, app: Application): Promise<void> {
-  const clones = await em.count(Operation, {
-    type: OperationType.Clone,
-    status: { $in: [...ACTIVE_OPERATION_STATUSES] },
-    application: { clonedFrom: app.id },
-  });
-  if (clones > 0) {
-    throw DomainError.conflict(
-      `application '${app.hostname}' is being cloned; try again when the clone has finished`,
-    );
   }
 }
