@@ -7,7 +7,7 @@ import { SimulatorFixture } from '../pve-simulator/testing/simulator-fixture';
 import { type AppBody, operationOf, reaches, settled } from '../support/deployments';
 import { expectError } from '../support/expectations';
 import { registerDeployHost } from '../support/hosts';
-import { startFreshApp, type TestApp } from '../support/test-app';
+import { startApp, startFreshApp, type TestApp } from '../support/test-app';
 import { bearer, createUser, loginAdmin, type Session } from '../support/users';
 
 const UPSTREAM_TEXT = 'upstream-text-that-must-stay-in-the-server-log';
@@ -278,6 +278,35 @@ describe('discover and adopt', () => {
       const body = expectError(await adopt(admin, adoptBody(id)), 502);
       expect(JSON.stringify(body)).not.toContain(UPSTREAM_TEXT);
       expect(await sql().execute('select id from application where vmid = ?', [id])).toEqual([]);
+    });
+
+    it('answers 503 with nothing reserved and no success audited when the queue is unreachable', async () => {
+      const id = await foreign('legacy-no-queue');
+      const before = await container(id);
+      const held = () =>
+        sql().execute('select count(*)::int as n from port_allocation where host_id = ?', [hostId]);
+      const audited = () =>
+        sql().execute(
+          "select count(*)::int as n from audit_entry where action = 'application.adopt' and outcome = 'success'",
+        );
+      const [heldBefore, auditedBefore] = [await held(), await audited()];
+      const cut = await startApp({ ...t.env, REDIS_URL: 'redis://127.0.0.1:1' });
+      try {
+        const res = await cut
+          .http()
+          .post('/api/apps/adopt')
+          .set(bearer(admin))
+          .send(adoptBody(id, { exposePorts: [SERVICE_PORT] }));
+        expectError(res, 503);
+      } finally {
+        await cut.close();
+      }
+      expect(await sql().execute('select id from application where vmid = ?', [id])).toEqual([]);
+      expect(await held()).toEqual(heldBefore);
+      expect(await audited()).toEqual(auditedBefore);
+      expect(await container(id)).toEqual(before);
+      // Still free to be adopted.
+      expect((await discovered()).map((c) => c.vmid)).toContain(id);
     });
 
     it('adopts a running container: adopting at once, then running with its ports forwarded', async () => {
