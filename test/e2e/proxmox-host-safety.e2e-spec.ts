@@ -130,7 +130,13 @@ describe('Proxmox host safety', () => {
         ok: true,
         version: expect.any(String),
         latencyMs: expect.any(Number),
-        ssh: { ok: true },
+        ssh: {
+          ok: true,
+          nodes: [
+            { node: 'pve1', ok: true },
+            { node: 'pve2', ok: true },
+          ],
+        },
       });
     });
 

@@ -341,7 +341,13 @@ describe('Proxmox hosts and nodes', () => {
           ok: true,
           version: expect.any(String),
           latencyMs: expect.any(Number),
-          ssh: { ok: true },
+          ssh: {
+            ok: true,
+            nodes: [
+              { node: 'pve1', ok: true },
+              { node: 'pve2', ok: true },
+            ],
+          },
         });
       }
     });

@@ -313,10 +313,32 @@ export class HostDto {
 
 export class HostPage extends PageDto(HostDto, 'HostPage') {}
 
+export class NodeSshTestResult {
+  @ApiProperty({ example: 'pve2' }) node!: string;
+  @ApiProperty({
+    description:
+      "A command relayed to this node through the host's SSH endpoint ran, as deploys run theirs",
+  })
+  ok!: boolean;
+  @ApiPropertyOptional({
+    example: "the host's SSH endpoint could not relay a command to this node",
+  })
+  reason?: string;
+}
+
 export class SshTestResult {
-  @ApiProperty({ description: 'The SSH endpoint accepted the login and ran a command' })
+  @ApiProperty({
+    description:
+      'The SSH endpoint accepted the login and ran a command, and every online node was reached through it',
+  })
   ok!: boolean;
   @ApiPropertyOptional({ example: 'the SSH server rejected the credentials' }) reason?: string;
+  @ApiPropertyOptional({
+    type: [NodeSshTestResult],
+    description:
+      "Each online node of the cluster; absent when the nodes could not be listed (the API check's reason says why)",
+  })
+  nodes?: NodeSshTestResult[];
 }
 
 export class HostTestResult {

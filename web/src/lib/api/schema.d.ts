@@ -1090,11 +1090,21 @@ export interface components {
       /** @default false */
       isDefault: boolean;
     };
+    NodeSshTestResult: {
+      /** @example pve2 */
+      node: string;
+      /** @description A command relayed to this node through the host's SSH endpoint ran, as deploys run theirs */
+      ok: boolean;
+      /** @example the host's SSH endpoint could not relay a command to this node */
+      reason?: string;
+    };
     SshTestResult: {
-      /** @description The SSH endpoint accepted the login and ran a command */
+      /** @description The SSH endpoint accepted the login and ran a command, and every online node was reached through it */
       ok: boolean;
       /** @example the SSH server rejected the credentials */
       reason?: string;
+      /** @description Each online node of the cluster; absent when the nodes could not be listed (the API check's reason says why) */
+      nodes?: components['schemas']['NodeSshTestResult'][];
     };
     HostTestResult: {
       /** @description True only when both the API and SSH answer */
