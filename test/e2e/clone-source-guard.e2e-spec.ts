@@ -107,4 +107,29 @@ describe('the source of a running clone', () => {
     expect(removed.status).toBe(202);
     expect((await ended((removed.body as BackupBody).operation!.id)).status).toBe('succeeded');
   });
+
+  it('refuses a clone while the source is being backed up (409), and allows it after', async () => {
+    const delay = { method: 'POST', path: '/vzdump$', delayMs: 3000, times: 1 };
+    expect((await sim.control('POST', '/_sim/faults', { rules: [delay] })).status).toBe(201);
+    const running = await createBackup();
+    expect(running.status).toBe(202);
+    const clone = () =>
+      t
+        .http()
+        .post(`/api/apps/${source.id}/clone`)
+        .set(bearer(owner))
+        .send({ hostname: 'late-copy' });
+
+    expect(expectError(await clone(), 409).message).toBe(
+      "application 'guarded-source' has a backup under way; clone it when that has finished",
+    );
+    const copies = await sql().execute("select id from application where hostname = 'late-copy'");
+    expect(copies).toEqual([]);
+
+    expect((await ended((running.body as BackupBody).operation!.id)).status).toBe('succeeded');
+    const accepted = await clone();
+    expect(accepted.status).toBe(202);
+    const copy = await reaches(t, owner, (accepted.body as AppBody).id, ['running', 'error']);
+    expect(copy?.status).toBe('running');
+  });
 });

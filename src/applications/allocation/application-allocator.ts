@@ -4,7 +4,11 @@ import type { CatalogPort } from '../../catalog/catalog-app';
 import { DomainError } from '../../common/errors/domain-error';
 import { AppConfig } from '../../config/app-config';
 import { Lock, withLock } from '../../database/locks';
-import { Operation, OperationType } from '../../operations/operation.entity';
+import {
+  ACTIVE_OPERATION_STATUSES,
+  Operation,
+  OperationType,
+} from '../../operations/operation.entity';
 import { PortAllocation } from '../../ports/port-allocation.entity';
 import { pickPorts, type HeldPort } from '../../ports/port-pool';
 import { ProxmoxHost } from '../../proxmox/hosts/proxmox-host.entity';
@@ -196,6 +200,17 @@ export class ApplicationAllocator {
       { lockMode: LockMode.PESSIMISTIC_WRITE },
     );
     statusAfter(source, ApplicationAction.Clone);
+    // A backup keeps the source's status, so only its operation shows it: a snapshot for the
+    // copy would meet vzdump's lock. Backups start under this same row lock (startOperation).
+    const busy = await em.findOne(Operation, {
+      application: source,
+      status: { $in: [...ACTIVE_OPERATION_STATUSES] },
+    });
+    if (busy) {
+      throw DomainError.conflict(
+        `application '${source.hostname}' has a ${busy.type} under way; clone it when that has finished`,
+      );
+    }
     return source;
   }
 
