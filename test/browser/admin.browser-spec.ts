@@ -2,7 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import { SimulatorFixture } from '../pve-simulator/testing/simulator-fixture';
 import { startFreshApp, type TestApp } from '../support/test-app';
 import { bearer, createUser, login, loginAdmin, type Session } from '../support/users';
-import { HOST_NAME, launch, openPage, screenshots, seriousViolations } from './browser';
+import { HOST_NAME, launch, logIn, openPage, review } from './browser';
 
 /** This file's share of the machine: the API's port, its apps' public ports, its VMIDs. */
 const API_PORT = 31_790;
@@ -49,31 +49,10 @@ describe('the administrator’s screens in Chromium, against the real API and a 
     await sim?.close();
   });
 
-  async function logIn(page: Page, session: Pick<Session, 'username' | 'password'>): Promise<void> {
-    await page.goto(`${BASE}/login`);
-    await page.getByLabel('Username').fill(session.username);
-    await page.getByLabel('Password').fill(session.password);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.waitForURL(`${BASE}/catalog`);
-  }
-
   async function adminPage(): Promise<{ page: Page; errors: string[] }> {
     const opened = await openPage(browser);
-    await logIn(opened.page, admin);
+    await logIn(opened.page, BASE, admin.username, admin.password);
     return opened;
-  }
-
-  /** The screen is accessible in both themes, and a reviewer gets its picture at both widths. */
-  async function review(page: Page, name: string): Promise<void> {
-    for (const colorScheme of ['light', 'dark'] as const) {
-      await page.emulateMedia({ colorScheme });
-      expect({ colorScheme, violations: await seriousViolations(page) }).toEqual({
-        colorScheme,
-        violations: [],
-      });
-    }
-    await page.emulateMedia({ colorScheme: 'light' });
-    await screenshots(page, name);
   }
 
   /** Fills the register form with the simulator's address and credentials, as an admin would. */
@@ -191,7 +170,7 @@ describe('the administrator’s screens in Chromium, against the real API and a 
 
   it('a user who is not an admin gets the 404 page on every admin screen, and the API answers 403', async () => {
     const { page, errors } = await openPage(browser);
-    await logIn(page, user);
+    await logIn(page, BASE, user.username, user.password);
     expect(await page.getByRole('link', { name: 'Admin', exact: true }).count()).toBe(0);
     for (const path of [
       ...ADMIN_SCREENS,

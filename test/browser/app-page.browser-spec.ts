@@ -5,7 +5,7 @@ import { type AppBody, reaches, settled } from '../support/deployments';
 import { registerDeployHost } from '../support/hosts';
 import { ADMIN_PASSWORD, ADMIN_USERNAME, startFreshApp, type TestApp } from '../support/test-app';
 import { bearer, createUser, loginAdmin, type Session } from '../support/users';
-import { HOST_NAME, launch, openPage, screenshots, seriousViolations } from './browser';
+import { HOST_NAME, launch, logIn, openPage, review } from './browser';
 
 /** This file's share of the machine: the API's port, and the public ports of its apps. */
 const API_PORT = 31_690;
@@ -51,27 +51,6 @@ describe('an application’s page and its backups, in Chromium against the real 
     await sim.control('POST', '/_sim/latency', { taskMs: 10, statsIntervalMs: 10_000 });
   });
 
-  async function logIn(page: Page, username: string, password: string): Promise<void> {
-    await page.goto(`${BASE}/login`);
-    await page.getByLabel('Username').fill(username);
-    await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.waitForURL(`${BASE}/catalog`);
-  }
-
-  /** The screen is accessible in both themes, and a reviewer gets its picture. */
-  async function review(page: Page, name: string): Promise<void> {
-    for (const colorScheme of ['light', 'dark'] as const) {
-      await page.emulateMedia({ colorScheme });
-      expect({ colorScheme, violations: await seriousViolations(page) }).toEqual({
-        colorScheme,
-        violations: [],
-      });
-    }
-    await page.emulateMedia({ colorScheme: 'light' });
-    await screenshots(page, name);
-  }
-
   const statusOf = (page: Page, name: string, status: string): Locator =>
     page.getByRole('heading', { level: 1, name }).getByText(status, { exact: true });
 
@@ -86,7 +65,7 @@ describe('an application’s page and its backups, in Chromium against the real 
 
   it('golden path: log in, find and deploy an app, watch it run, stop, start, back up, restore, delete', async () => {
     const { page, errors } = await openPage(browser);
-    await logIn(page, owner.username, owner.password);
+    await logIn(page, BASE, owner.username, owner.password);
     await page.getByLabel('Search').fill('whoami');
     await page
       .getByRole('status')
@@ -206,7 +185,7 @@ describe('an application’s page and its backups, in Chromium against the real 
       ).status,
     ).toBe(201);
     const { page, errors } = await openPage(browser);
-    await logIn(page, owner.username, owner.password);
+    await logIn(page, BASE, owner.username, owner.password);
     await page.goto(`${BASE}/catalog/whoami/deploy`);
     await page.getByLabel('Hostname').fill('doomed');
     await page.getByRole('button', { name: 'Deploy' }).click();
@@ -241,7 +220,7 @@ describe('an application’s page and its backups, in Chromium against the real 
     // A slow backup holds the app's one operation slot while the page asks to stop it.
     await sim.control('POST', '/_sim/latency', { taskMs: 3000 });
     const { page, errors } = await openPage(browser);
-    await logIn(page, owner.username, owner.password);
+    await logIn(page, BASE, owner.username, owner.password);
     await page.goto(`${BASE}/apps/${app.id}/backups`);
     await page.getByRole('button', { name: 'Back up', exact: true }).click();
     const progress = page.getByRole('region', { name: 'Operation in progress' });
@@ -268,7 +247,7 @@ describe('an application’s page and its backups, in Chromium against the real 
 
   it('schedule editor: the next runs as typed, saved and shown again, a too frequent one refused in the API’s words', async () => {
     const { page, errors } = await openPage(browser);
-    await logIn(page, owner.username, owner.password);
+    await logIn(page, BASE, owner.username, owner.password);
     // A zone far from UTC: a preview that read the cron in local time would move every run.
     const cdp = await page.context().newCDPSession(page);
     await cdp.send('Emulation.setTimezoneOverride', { timezoneId: 'Asia/Tokyo' });
@@ -321,7 +300,7 @@ describe('an application’s page and its backups, in Chromium against the real 
 
   it('credentials: the owner reveals, copies and hides them; an admin who is not the owner gets the API’s answer', async () => {
     const { page, errors } = await openPage(browser);
-    await logIn(page, owner.username, owner.password);
+    await logIn(page, BASE, owner.username, owner.password);
     await page.goto(`${BASE}/apps/${app.id}`);
     const section = page.getByRole('region', { name: 'Credentials' });
     await section.getByRole('button', { name: 'Reveal credentials' }).click();
@@ -343,7 +322,7 @@ describe('an application’s page and its backups, in Chromium against the real 
     await page.context().close();
 
     const other = await openPage(browser);
-    await logIn(other.page, ADMIN_USERNAME, ADMIN_PASSWORD);
+    await logIn(other.page, BASE, ADMIN_USERNAME, ADMIN_PASSWORD);
     await other.page.goto(`${BASE}/apps/${app.id}`);
     const theirs = other.page.getByRole('region', { name: 'Credentials' });
     await theirs.getByRole('button', { name: 'Reveal credentials' }).click();
@@ -372,7 +351,7 @@ describe('an application’s page and its backups, in Chromium against the real 
     await reaches(t, owner, id, ['running']);
 
     const { page, errors } = await openPage(browser);
-    await logIn(page, owner.username, owner.password);
+    await logIn(page, BASE, owner.username, owner.password);
     await page.goto(`${BASE}/apps/${id}`);
     await statusOf(page, 'outsider', 'running').waitFor();
     await page
@@ -399,7 +378,7 @@ describe('an application’s page and its backups, in Chromium against the real 
 
   it('clone: the hostname checked as typed, then the new app’s page follows the clone to running', async () => {
     const { page, errors } = await openPage(browser);
-    await logIn(page, owner.username, owner.password);
+    await logIn(page, BASE, owner.username, owner.password);
     await page.goto(`${BASE}/apps/${app.id}`);
     const section = page.getByRole('region', { name: 'Clone' });
     const hostname = section.getByLabel('Hostname of the copy');

@@ -70,3 +70,40 @@ export async function screenshots(page: Page, name: string): Promise<void> {
   }
   await page.setViewportSize({ width: WIDTHS.desktop, height: 900 });
 }
+
+/** Fills in and submits the login form; the caller checks where it lands. */
+export async function submitLogin(
+  page: Page,
+  base: string,
+  username: string,
+  password: string,
+): Promise<void> {
+  await page.goto(`${base}/login`);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+}
+
+/** Logs in and waits for the catalog, where a login lands. */
+export async function logIn(
+  page: Page,
+  base: string,
+  username: string,
+  password: string,
+): Promise<void> {
+  await submitLogin(page, base, username, password);
+  await page.waitForURL(`${base}/catalog`);
+}
+
+/** The screen is accessible in both themes, and a reviewer gets its picture at both widths. */
+export async function review(page: Page, name: string): Promise<void> {
+  for (const colorScheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme });
+    expect({ colorScheme, violations: await seriousViolations(page) }).toEqual({
+      colorScheme,
+      violations: [],
+    });
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
+  await screenshots(page, name);
+}

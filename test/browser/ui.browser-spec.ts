@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { SimulatorFixture } from '../pve-simulator/testing/simulator-fixture';
 import { type AppBody, reaches, settled } from '../support/deployments';
 import { registerDeployHost } from '../support/hosts';
 import { ADMIN_PASSWORD, ADMIN_USERNAME, startFreshApp, type TestApp } from '../support/test-app';
 import { bearer, createUser, loginAdmin, type Session } from '../support/users';
-import { HOST_NAME, launch, openPage, screenshots, seriousViolations } from './browser';
+import { HOST_NAME, launch, openPage, review, submitLogin } from './browser';
 
 /** This file's share of the machine: the API's port, and the public ports of its apps. */
 const API_PORT = 32_590;
@@ -46,26 +46,6 @@ describe('the web UI in Chromium, over plain HTTP by name, against the real API'
     await sim?.close();
   });
 
-  async function logIn(page: Page, username: string, password: string): Promise<void> {
-    await page.goto(`${BASE}/login`);
-    await page.getByLabel('Username').fill(username);
-    await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Log in' }).click();
-  }
-
-  /** The screen is accessible in both themes, and a reviewer gets its picture. */
-  async function review(page: Page, name: string): Promise<void> {
-    for (const colorScheme of ['light', 'dark'] as const) {
-      await page.emulateMedia({ colorScheme });
-      expect({ colorScheme, violations: await seriousViolations(page) }).toEqual({
-        colorScheme,
-        violations: [],
-      });
-    }
-    await page.emulateMedia({ colorScheme: 'light' });
-    await screenshots(page, name);
-  }
-
   it('the built page runs no inline script or style (the CSP would block them)', () => {
     const html = readFileSync('web/dist/index.html', 'utf8');
     for (const [, attributes, body] of html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/g)) {
@@ -77,7 +57,7 @@ describe('the web UI in Chromium, over plain HTTP by name, against the real API'
 
   it('login: a wrong password shows the API’s words; the right one lands on the catalog', async () => {
     const { page, errors } = await openPage(browser);
-    await logIn(page, owner.username, 'not-the-password');
+    await submitLogin(page, BASE, owner.username, 'not-the-password');
     await expect(page.getByRole('alert').textContent()).resolves.toMatch(
       /invalid|incorrect|wrong/i,
     );
@@ -124,7 +104,7 @@ describe('the web UI in Chromium, over plain HTTP by name, against the real API'
 
   it('my apps: the deployed app is listed as running; its page shows a URL that answers', async () => {
     const { page, errors } = await openPage(browser);
-    await logIn(page, owner.username, owner.password);
+    await submitLogin(page, BASE, owner.username, owner.password);
     await page.waitForURL(`${BASE}/catalog`);
     await page.getByRole('link', { name: 'My apps' }).click();
     const row = page.getByRole('row').filter({ hasText: app.name });
@@ -150,7 +130,7 @@ describe('the web UI in Chromium, over plain HTTP by name, against the real API'
 
   it('another user opening that app’s address gets the 404 page', async () => {
     const { page, errors } = await openPage(browser);
-    await logIn(page, other.username, other.password);
+    await submitLogin(page, BASE, other.username, other.password);
     await page.waitForURL(`${BASE}/catalog`);
     await page.goto(`${BASE}/apps/${app.id}`);
     await page.getByRole('heading', { name: 'Page not found' }).waitFor();
@@ -165,7 +145,7 @@ describe('the web UI in Chromium, over plain HTTP by name, against the real API'
     expect((await sim.control('POST', '/_sim/latency', { taskMs: 4000 })).status).toBe(200);
     const { page, errors } = await openPage(browser);
     try {
-      await logIn(page, owner.username, owner.password);
+      await submitLogin(page, BASE, owner.username, owner.password);
       await page.waitForURL(`${BASE}/catalog`);
       const stop = await t
         .http()
@@ -204,7 +184,7 @@ describe('the web UI in Chromium, over plain HTTP by name, against the real API'
   it('a session the API ends (password changed elsewhere) lands on the login page saying so', async () => {
     const user = await createUser(t, admin);
     const { page } = await openPage(browser);
-    await logIn(page, user.username, user.password);
+    await submitLogin(page, BASE, user.username, user.password);
     await page.waitForURL(`${BASE}/catalog`);
     const changed = await t
       .http()
@@ -220,7 +200,7 @@ describe('the web UI in Chromium, over plain HTTP by name, against the real API'
 
   it('logout revokes the refresh token the tab held', async () => {
     const { page } = await openPage(browser);
-    await logIn(page, owner.username, owner.password);
+    await submitLogin(page, BASE, owner.username, owner.password);
     await page.waitForURL(`${BASE}/catalog`);
     const refreshToken = await page.evaluate<string | null>(
       `sessionStorage.getItem('proximity.refresh')`,
@@ -245,7 +225,7 @@ describe('the web UI in Chromium, over plain HTTP by name, against the real API'
         .send({ username: user.username, password: 'wrong-password-0' });
     }
     const { page } = await openPage(browser);
-    await logIn(page, user.username, user.password);
+    await submitLogin(page, BASE, user.username, user.password);
     await page
       .getByRole('alert')
       .getByText(/Too many failed attempts\. You can try again in \d+ min \d+ s\./)
@@ -257,7 +237,7 @@ describe('the web UI in Chromium, over plain HTTP by name, against the real API'
 
   it('deploy form: hostname checked as typed, a taken one refused before submit, then the app page follows the deploy', async () => {
     const { page, errors } = await openPage(browser);
-    await logIn(page, owner.username, owner.password);
+    await submitLogin(page, BASE, owner.username, owner.password);
     await page.waitForURL(`${BASE}/catalog`);
     await page.goto(`${BASE}/catalog/whoami`);
     await page.getByRole('link', { name: 'Deploy whoami' }).click();
