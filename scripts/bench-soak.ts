@@ -56,6 +56,7 @@ function report(f: SoakFigures): string {
     ),
     `readiness transitions: ${f.readinessTransitions}`,
     `last reconcile pass: ${f.reconcile ? JSON.stringify(f.reconcile) : 'did not run'}`,
+    `errors by last error: ${JSON.stringify(f.errors)}`,
     `end state: ${leaks.join(', ')}`,
     `total ${seconds(f.totalMs)}`,
     '',

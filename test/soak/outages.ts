@@ -27,6 +27,8 @@ export class OwnRedis {
     this.child = child;
     await waitFor(async () => {
       const probe = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0 });
+      // Refused until the server listens: the rejected connect() says so already.
+      probe.on('error', () => undefined);
       try {
         await probe.connect();
         return (await probe.ping()) === 'PONG';

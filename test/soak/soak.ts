@@ -58,6 +58,8 @@ export interface SoakFigures {
   readinessTransitions: number;
   reconcile: ReconcileSummary | null;
   endState: EndState;
+  /** Applications that ended in error, by their last error. */
+  errors: Record<string, number>;
   totalMs: number;
 }
 
@@ -204,6 +206,12 @@ export async function runSoak(opts: SoakOptions): Promise<SoakFigures> {
                 count(*) filter (where status = 'failed') as failed from backup`,
       )
     ).rows[0];
+    const errors = (
+      await db.query<{ reason: string; n: string }>(
+        `select coalesce(last_error, '') as reason, count(*) as n from application
+         where status = 'error' group by 1`,
+      )
+    ).rows;
     return {
       deploys: figures.deploys,
       tiny: tinyFigures,
@@ -223,6 +231,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakFigures> {
       readinessTransitions: readiness.transitions(),
       reconcile,
       endState,
+      errors: Object.fromEntries(errors.map((r) => [r.reason, Number(r.n)])),
       totalMs: performance.now() - begin,
     };
   } finally {
