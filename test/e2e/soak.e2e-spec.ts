@@ -29,7 +29,7 @@ describe('soak: load and faults, small', () => {
       tinyExtra: 3,
       outageMs: 3000,
       gapMs: 3000,
-      settleMs: 90_000,
+      settleMs: 150_000,
       deadlineSeconds: 60,
       log: () => undefined,
     });

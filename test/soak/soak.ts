@@ -35,7 +35,10 @@ export interface SoakOptions {
   outageMs: number;
   /** Pause between two disruptions, so that work runs through each. */
   gapMs: number;
-  /** Bound on every wait for the work to settle (a hang is a finding, not a wait). */
+  /**
+   * Bound on all the waits for the work to settle together, from the start
+   * of the load: a hang ends in an end state that shows it, not in a wait.
+   */
   settleMs: number;
   /** Deadline of every operation type. */
   deadlineSeconds: number;
@@ -167,8 +170,11 @@ export async function runSoak(opts: SoakOptions): Promise<SoakFigures> {
     if (faults.status !== 201) throw new Error(`fault rules answered ${faults.status}`);
 
     const figures = newLoadFigures();
+    const settleBy = Date.now() + opts.settleMs;
     const load = Promise.all(
-      users.map((user, u) => userLoad(user, u, share(opts.deploys, opts.users, u), opts, figures)),
+      users.map((user, u) =>
+        userLoad(user, u, share(opts.deploys, opts.users, u), settleBy, figures),
+      ),
     );
     const disruptions = disrupt(processes, worker, redis, readiness, opts);
     const [, outages] = await Promise.all([load, disruptions]);
@@ -180,10 +186,10 @@ export async function runSoak(opts: SoakOptions): Promise<SoakFigures> {
     await main.control('DELETE', '/_sim/faults');
     await db.connect();
     const config = loadConfig(env);
-    await quiesce(db, opts, () => requestReconcile(config, 60_000));
+    await quiesce(db, opts, settleBy, () => requestReconcile(config, 60_000));
     // The pass the schedule would run next: what it cleans up is part of the figures.
     const reconcile = await requestReconcile(config, 120_000).catch(() => null);
-    await quiesce(db, opts, () => requestReconcile(config, 60_000));
+    await quiesce(db, opts, settleBy, () => requestReconcile(config, 60_000));
     await readiness.stop();
 
     const endState = await readEndState(
@@ -350,7 +356,7 @@ async function userLoad(
   client: SoakClient,
   u: number,
   count: number,
-  opts: SoakOptions,
+  settleBy: number,
   figures: ReturnType<typeof newLoadFigures>,
 ): Promise<void> {
   const requestedAt = new Map<string, number>();
@@ -367,7 +373,7 @@ async function userLoad(
   }
   figures.deploys.accepted += requestedAt.size;
   const ids = new Set(requestedAt.keys());
-  let apps = await settle(client, ids, opts.settleMs, (app, at) => {
+  let apps = await settle(client, ids, settleBy, (app, at) => {
     const t0 = requestedAt.get(app.id);
     if (t0 !== undefined && app.status === 'running') figures.deploys.timesMs.push(at - t0);
     requestedAt.delete(app.id);
@@ -384,10 +390,10 @@ async function userLoad(
       .filter((_, i) => i % 3 !== 2)
       .map((app, i) => act(app, i % 2 === 0 ? 'stop' : 'restart')),
   );
-  apps = await settle(client, ids, opts.settleMs);
+  apps = await settle(client, ids, settleBy);
   const stopped = apps.filter((a) => a.status === 'stopped');
   await Promise.all(stopped.filter((_, i) => i % 2 === 0).map((app) => act(app, 'start')));
-  apps = await settle(client, ids, opts.settleMs);
+  apps = await settle(client, ids, settleBy);
 
   const [source, backedUp] = apps.filter((a) => a.status === 'running');
   if (source) {
@@ -405,21 +411,20 @@ async function userLoad(
     const res = await client.send('POST', `/api/apps/${backedUp.id}/backups`, {});
     if (res.status === 202) figures.backups.accepted += 1;
   }
-  await settle(client, ids, opts.settleMs);
+  await settle(client, ids, settleBy);
 }
 
 /**
  * Polls the user's applications until none of `ids` is in a transitional
- * state, or `boundMs` passes; `onSettled` sees each one the first time it
+ * state, or the time `settleBy` passes; `onSettled` sees each one the first time it
  * is seen settled. The last view of them.
  */
 async function settle(
   client: SoakClient,
   ids: Set<string>,
-  boundMs: number,
+  settleBy: number,
   onSettled: (app: AppView, at: number) => void = () => undefined,
 ): Promise<AppView[]> {
-  const end = Date.now() + boundMs;
   const seen = new Set<string>();
   let mine: AppView[] = [];
   for (;;) {
@@ -434,7 +439,7 @@ async function settle(
       }
       if (mine.every((a) => !TRANSITIONAL.has(a.status))) return mine;
     }
-    if (Date.now() > end) return mine;
+    if (Date.now() > settleBy) return mine;
     await sleep(POLL_MS);
   }
 }
@@ -491,9 +496,13 @@ async function disrupt(
  * deadline (its job lost with Redis) gets the reconcile pass the schedule
  * would run within a minute, asked for now.
  */
-async function quiesce(db: Client, opts: SoakOptions, reconcile: () => Promise<unknown>) {
-  const end = Date.now() + opts.settleMs;
-  while (Date.now() < end) {
+async function quiesce(
+  db: Client,
+  opts: SoakOptions,
+  settleBy: number,
+  reconcile: () => Promise<unknown>,
+) {
+  while (Date.now() < settleBy) {
     const { rows } = await db.query<{ open: string; late: string }>(
       `select count(*) as open,
               count(*) filter (where created_at < now() - make_interval(secs => $1)) as late
