@@ -63,6 +63,8 @@ export interface SoakFigures {
   endState: EndState;
   /** Applications that ended in error, by their last error. */
   errors: Record<string, number>;
+  /** Applications in error that still hold a VMID (their container kept, for the user to delete). */
+  errorsHoldingVmid: number;
   totalMs: number;
 }
 
@@ -218,6 +220,11 @@ export async function runSoak(opts: SoakOptions): Promise<SoakFigures> {
          where status = 'error' group by 1`,
       )
     ).rows;
+    const holding = (
+      await db.query<{ n: string }>(
+        `select count(*) as n from application where status = 'error' and vmid is not null`,
+      )
+    ).rows[0];
     return {
       deploys: figures.deploys,
       tiny: tinyFigures,
@@ -238,6 +245,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakFigures> {
       reconcile,
       endState,
       errors: Object.fromEntries(errors.map((r) => [r.reason, Number(r.n)])),
+      errorsHoldingVmid: Number(holding.n),
       totalMs: performance.now() - begin,
     };
   } finally {
