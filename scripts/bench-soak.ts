@@ -57,7 +57,7 @@ function report(f: SoakFigures): string {
     `readiness transitions: ${f.readinessTransitions}`,
     `last reconcile pass: ${f.reconcile ? JSON.stringify(f.reconcile) : 'did not run'}`,
     `errors by last error: ${JSON.stringify(f.errors)}`,
-    `applications in error still holding their VMID and container: ${f.errorsHoldingVmid}`,
+    `applications in error still holding a VMID (with or without its container): ${f.errorsHoldingVmid}`,
     `end state: ${leaks.join(', ')}`,
     `total ${seconds(f.totalMs)}`,
     '',

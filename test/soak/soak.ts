@@ -63,7 +63,7 @@ export interface SoakFigures {
   endState: EndState;
   /** Applications that ended in error, by their last error. */
   errors: Record<string, number>;
-  /** Applications in error that still hold a VMID (their container kept, for the user to delete). */
+  /** Applications in error that still hold a VMID (a cleanup that failed keeps it reserved). */
   errorsHoldingVmid: number;
   totalMs: number;
 }
