@@ -2,7 +2,11 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { ApplicationStatus } from '../applications/application-status';
-import { ACTIVE_OPERATION_STATUSES } from '../operations/operation.entity';
+import {
+  ACTIVE_OPERATION_STATUSES,
+  OperationStatus,
+  OperationType,
+} from '../operations/operation.entity';
 import { ForwardingRules } from '../ports/forwarding-rules';
 import { ProxmoxHost } from '../proxmox/hosts/proxmox-host.entity';
 import { HostsService } from '../proxmox/hosts/hosts.service';
@@ -115,7 +119,8 @@ export class OrphanReconciler {
       };
       hosts.push(found);
       try {
-        found.allocation = await this.removeOrphanAllocations(host);
+        found.allocation = await this.releaseFailedDeployments(host, inventory, since);
+        found.allocation += await this.removeOrphanAllocations(host);
         found.rule = await this.removeOrphanRules(host, inventory);
         found.container = await this.guests.destroyOrphanContainers(host, inventory);
         found.snapshot = await this.guests.deleteStaleSnapshots(host, inventory);
@@ -131,6 +136,53 @@ export class OrphanReconciler {
       result.guestsVanished += found.vanished_guest;
     }
     return { summary: result, hosts };
+  }
+
+  /**
+   * A deployment or clone that failed for good keeps its VMID (and ports) when its cleanup
+   * failed too, since the container might remain. Once the listing shows no guest at that
+   * VMID, nothing can use them: the VMID is given back, and its ports with it as orphaned
+   * allocations. An application that ran keeps its VMID (a restore brings its container back).
+   */
+  private async releaseFailedDeployments(
+    host: ProxmoxHost,
+    inventory: HostInventory,
+    since: Date,
+  ): Promise<number> {
+    const conn = this.em.fork().getConnection();
+    const candidates = await conn.execute<{ id: string; vmid: number }[]>(
+      `select a.id, a.vmid from application a
+       where a.host_id = ? and a.vmid is not null and a.status = ?
+         and (select o.type || ':' || o.status from operation o where o.application_id = a.id
+              order by o.created_at desc limit 1) in (?, ?)
+       limit ${ROW_BATCH}`,
+      [
+        host.id,
+        ApplicationStatus.Error,
+        `${OperationType.Deploy}:${OperationStatus.Failed}`,
+        `${OperationType.Clone}:${OperationStatus.Failed}`,
+      ],
+    );
+    const listed = new Set(inventory.guests.map((g) => g.vmid));
+    let released = 0;
+    for (const app of candidates.filter((a) => !listed.has(a.vmid))) {
+      // Unless an operation started since the listing: it may have made the container.
+      const rows = await conn.execute<{ id: string }[]>(
+        `update application a set vmid = null, version = a.version + 1, updated_at = now()
+         where a.id = ? and a.vmid = ? and a.status = ?
+           and not exists (select 1 from operation o where o.application_id = a.id
+                           and (o.status in (${ACTIVE}) or o.created_at >= ?))
+         returning a.id`,
+        [app.id, app.vmid, ApplicationStatus.Error, since],
+      );
+      if (rows.length === 0) continue;
+      released += 1;
+      this.logger.warn(
+        { applicationId: app.id, vmid: app.vmid },
+        'released the VMID of a failed deployment whose cleanup had failed: no guest holds it',
+      );
+    }
+    return released;
   }
 
   private async removeOrphanAllocations(host: ProxmoxHost): Promise<number> {

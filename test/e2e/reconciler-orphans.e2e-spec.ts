@@ -8,6 +8,7 @@ import {
   temporarySnapshotName,
 } from '../../src/applications/deploy/container-ownership';
 import { Lock, withLock } from '../../src/database/locks';
+import { CLEANUP_FAILED } from '../../src/applications/deploy/deploy-compensation';
 import { GUEST_VANISHED, HOST_UNREADABLE } from '../../src/maintenance/orphan-reconciler';
 import { Reconciler, type ReconcileSummary } from '../../src/maintenance/reconciler';
 import { ForwardingRules } from '../../src/ports/forwarding-rules';
@@ -368,5 +369,53 @@ describe('reconciler: orphans', () => {
     const bad = spawnEntry('src/cli.ts', t.env, ['reconcile', '--wait-seconds', 'soon']);
     expect(await bad.exited).toBe(2);
     expect(bad.stderr()).toContain('--wait-seconds must be a whole number');
+  });
+
+  /** A deployment that failed for good, whose cleanup failed too: it keeps its VMID and ports. */
+  const cleanupFailed = async (): Promise<AppBody> => {
+    await queue(QueueName.Deploy).pause();
+    counter += 1;
+    const res = await t
+      .http()
+      .post('/api/apps')
+      .set(bearer(user))
+      .send({ catalogId: 'whoami', hostname: `orphans-${counter}` });
+    const app = res.body as AppBody;
+    const op = await operationOf(t, user, app.id);
+    await (await queue(QueueName.Deploy).getJob(op.id))?.remove();
+    await queue(QueueName.Deploy).resume();
+    await sql().execute(
+      `update operation set status = 'failed', finished_at = now() where id = ?`,
+      [op.id],
+    );
+    await sql().execute(`update application set status = 'error', last_error = ? where id = ?`, [
+      CLEANUP_FAILED,
+      app.id,
+    ]);
+    expect(app.vmid).toEqual(expect.any(Number));
+    return app;
+  };
+
+  it('gives back the VMID and ports of a failed deployment whose cleanup failed once no guest holds the VMID', async () => {
+    const gone = await cleanupFailed();
+    const remaining = await cleanupFailed();
+    // Its container is still there: the VMID and ports stay reserved for the owner to delete.
+    const created = await sim.createContainer(remaining.vmid!, {
+      tags: `proximity;${applicationTag(remaining.id)}`,
+      description: applicationDescription(remaining.id),
+    });
+    expect(created.exitstatus).toBe('OK');
+
+    expect(await reconcile()).toEqual({
+      ...NOTHING,
+      allocationsRemoved: 1 + gone.ports.length,
+      hostsSkipped: [],
+    });
+    expect(await read(gone.id)).toMatchObject({ status: 'error', vmid: null });
+    expect(await allocatedPorts(gone.id)).toEqual([]);
+    expect(await read(remaining.id)).toMatchObject({ status: 'error', vmid: remaining.vmid });
+    expect(await allocatedPorts(remaining.id)).toEqual(remaining.ports.map((p) => p.publicPort));
+    expect((await sim.state()).containers.map((c) => c.vmid)).toContain(remaining.vmid);
+    expect(await reconcile()).toEqual({ ...NOTHING, hostsSkipped: [] });
   });
 });
