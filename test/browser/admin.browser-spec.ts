@@ -110,6 +110,14 @@ describe('the administrator’s screens in Chromium, against the real API and a 
     const result = page.getByRole('region', { name: 'Connection test' });
     await result.getByText(/^OK · Proxmox VE \S+ · \d+ ms$/).waitFor();
     await expect(result.locator('dd').nth(1).textContent()).resolves.toBe('OK');
+    // Each node as deploys reach it, relayed through the host's SSH endpoint.
+    await expect(result.locator('dt').allTextContents()).resolves.toEqual([
+      'Proxmox API',
+      'SSH',
+      'SSH to pve1',
+      'SSH to pve2',
+    ]);
+    await expect(result.locator('dd').nth(3).textContent()).resolves.toBe('OK');
 
     await page.getByRole('button', { name: 'Sync' }).click();
     await page
