@@ -147,13 +147,15 @@ export class BackupSteps {
     try {
       await this.waitShowingLock(plan, upid);
     } catch (error) {
-      // The next attempt starts a new task rather than waiting on this one again.
-      await this.keepUpid(plan, null);
       if (error instanceof ProxmoxError && error.kind === ProxmoxErrorKind.TaskFailed) {
+        // The next attempt starts a new task rather than waiting on this one again.
+        await this.keepUpid(plan, null);
         throw new BackupStepError('the backup task failed on Proxmox', error.failureClass, {
           cause: error,
         });
       }
+      // The wait failed, not the task (a dropped connection, a 5xx): it may still write its
+      // archive, so the next attempt waits on it; a second vzdump would leave one no row knows.
       throw error;
     }
   }

@@ -461,6 +461,21 @@ describe('backups', () => {
     expect((await sim.taskLog(upid)).join('\n')).toContain(done.volid!.split('/')[1]);
   });
 
+  it('a wait for the vzdump task that fails (dropped connections) is retried on the same task: one archive', async () => {
+    const before = (await sim.state()).backups;
+    await sim.control('POST', '/_sim/latency', { taskMs: 300 });
+    const rules = [
+      // Twice: a read is retried once after a dropped connection.
+      { method: 'GET', path: '/tasks/[^/]*vzdump[^/]*/status$', dropConnection: true, times: 2 },
+    ];
+    expect((await sim.control('POST', '/_sim/faults', { rules })).status).toBe(201);
+    const accepted = (await create(owner)).body as BackupBody;
+    const op = await ended(accepted.operation!.id);
+    expect(op).toMatchObject({ status: 'succeeded', attempts: 2 });
+    const done = (await read(accepted.id))!;
+    expect((await sim.state()).backups.filter((v) => !before.includes(v))).toEqual([done.volid]);
+  });
+
   it('ends a backup at once when the catalog app is gone from the catalog', async () => {
     const store = t.app.get(CatalogStore);
     const before = store.snapshot;
