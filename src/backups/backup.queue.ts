@@ -1,8 +1,7 @@
-import type { OperationJobData } from '../queue/operation-jobs';
+import { enqueueOperation, type OperationJobData } from '../queue/operation-jobs';
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable } from '@nestjs/common';
 import type { Queue } from 'bull';
-import { enqueueWithin } from '../queue/enqueue';
 import { QueueName } from '../queue/queue-names';
 
 export const BACKUP_JOB = 'backup';
@@ -13,11 +12,6 @@ export class BackupQueue {
   constructor(@InjectQueue(QueueName.Backup) private readonly queue: Queue<OperationJobData>) {}
 
   async enqueue(operation: { id: string; maxAttempts: number }): Promise<void> {
-    await enqueueWithin(
-      this.queue,
-      BACKUP_JOB,
-      { operationId: operation.id },
-      { jobId: operation.id, attempts: operation.maxAttempts, backoff: { type: 'jittered' } },
-    );
+    await enqueueOperation(this.queue, BACKUP_JOB, operation);
   }
 }

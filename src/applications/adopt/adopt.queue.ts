@@ -1,8 +1,7 @@
-import type { OperationJobData } from '../../queue/operation-jobs';
+import { enqueueOperation, type OperationJobData } from '../../queue/operation-jobs';
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable } from '@nestjs/common';
 import type { Queue } from 'bull';
-import { enqueueWithin } from '../../queue/enqueue';
 import { QueueName } from '../../queue/queue-names';
 
 /** Adoptions run on the lifecycle queue under their own job name. */
@@ -13,11 +12,6 @@ export class AdoptQueue {
   constructor(@InjectQueue(QueueName.Lifecycle) private readonly queue: Queue<OperationJobData>) {}
 
   async enqueue(operation: { id: string; maxAttempts: number }): Promise<void> {
-    await enqueueWithin(
-      this.queue,
-      ADOPT_JOB,
-      { operationId: operation.id },
-      { jobId: operation.id, attempts: operation.maxAttempts, backoff: { type: 'jittered' } },
-    );
+    await enqueueOperation(this.queue, ADOPT_JOB, operation);
   }
 }

@@ -1,8 +1,7 @@
-import type { OperationJobData } from '../../queue/operation-jobs';
+import { enqueueOperation, type OperationJobData } from '../../queue/operation-jobs';
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable } from '@nestjs/common';
 import type { Queue } from 'bull';
-import { enqueueWithin } from '../../queue/enqueue';
 import { QueueName } from '../../queue/queue-names';
 
 export const DEPLOY_JOB = 'deploy';
@@ -23,11 +22,6 @@ export class DeployQueue {
     operation: { id: string; maxAttempts: number },
     job: typeof DEPLOY_JOB | typeof CLONE_JOB = DEPLOY_JOB,
   ): Promise<void> {
-    await enqueueWithin(
-      this.queue,
-      job,
-      { operationId: operation.id },
-      { jobId: operation.id, attempts: operation.maxAttempts, backoff: { type: 'jittered' } },
-    );
+    await enqueueOperation(this.queue, job, operation);
   }
 }

@@ -1,8 +1,7 @@
-import type { OperationJobData } from '../../queue/operation-jobs';
+import { enqueueOperation, type OperationJobData } from '../../queue/operation-jobs';
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable } from '@nestjs/common';
 import type { Queue } from 'bull';
-import { enqueueWithin } from '../../queue/enqueue';
 import { QueueName } from '../../queue/queue-names';
 
 export const LIFECYCLE_JOB = 'lifecycle';
@@ -13,11 +12,6 @@ export class LifecycleQueue {
   constructor(@InjectQueue(QueueName.Lifecycle) private readonly queue: Queue<OperationJobData>) {}
 
   async enqueue(operation: { id: string; maxAttempts: number }): Promise<void> {
-    await enqueueWithin(
-      this.queue,
-      LIFECYCLE_JOB,
-      { operationId: operation.id },
-      { jobId: operation.id, attempts: operation.maxAttempts, backoff: { type: 'jittered' } },
-    );
+    await enqueueOperation(this.queue, LIFECYCLE_JOB, operation);
   }
 }
