@@ -66,6 +66,10 @@ export class BackupProcessor implements OnModuleInit, OverdueOperationHandler {
     );
   }
 
+  jobName(): string {
+    return BACKUP_JOB;
+  }
+
   deadlineMs(type: OperationType): number {
     const { backupDeadlineMs, restoreDeadlineMs, actionDeadlineMs } = this.config.jobs;
     if (type === OperationType.Backup) return backupDeadlineMs;

@@ -39,6 +39,8 @@ export interface JobSettings {
   actionDeadlineMs: number;
   backupDeadlineMs: number;
   restoreDeadlineMs: number;
+  /** How old an operation without a job must be before its job is put back. */
+  requeueGraceMs: number;
   /** The shortest time a backup schedule may leave between two runs. */
   scheduleMinIntervalSeconds: number;
 }
@@ -129,6 +131,7 @@ export class AppConfig {
         actionDeadlineMs: env.ACTION_DEADLINE_SECONDS * 1000,
         backupDeadlineMs: env.BACKUP_DEADLINE_SECONDS * 1000,
         restoreDeadlineMs: env.RESTORE_DEADLINE_SECONDS * 1000,
+        requeueGraceMs: env.OPERATION_REQUEUE_GRACE_SECONDS * 1000,
         scheduleMinIntervalSeconds: env.BACKUP_SCHEDULE_MIN_INTERVAL_SECONDS,
       },
     );

@@ -241,6 +241,17 @@ export class Environment {
   RESTORE_DEADLINE_SECONDS = 3600;
 
   /**
+   * An operation still queued this long after its request, whose queue holds
+   * no job for it (Redis restarted without its data), has its job put back.
+   * Well past the request's enqueue, which gives up after 5 s.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  OPERATION_REQUEUE_GRACE_SECONDS = 60;
+
+  /**
    * The shortest time between two runs of a backup schedule: a schedule that
    * would run more often is refused, so it cannot keep a node's one vzdump
    * slot busy.

@@ -4,6 +4,7 @@ import { AuthModule } from '../auth/auth.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { MaintenanceProcessor } from './maintenance.processor';
 import { HostInventoryReader } from './host-inventory';
+import { LostJobRequeuer } from './lost-job-requeuer';
 import { OperationReconciler } from './operation-reconciler';
 import { OrphanGuests } from './orphan-guests';
 import { OrphanReconciler } from './orphan-reconciler';
@@ -21,6 +22,7 @@ export class MaintenanceModule {
         : [AuthModule, SessionsModule],
       providers: runsWorker
         ? [
+            LostJobRequeuer,
             OperationReconciler,
             HostInventoryReader,
             OrphanGuests,

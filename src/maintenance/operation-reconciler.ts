@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { ACTIVE_OPERATION_STATUSES, Operation } from '../operations/operation.entity';
 import { type OverdueOperationHandler, OverdueOperations } from '../operations/overdue-operations';
+import { LostJobRequeuer } from './lost-job-requeuer';
 
 /** Bull still holds the job in one of these: its worker (or the stalled check) will finish it. */
 const OWNED_BY_QUEUE: readonly string[] = ['waiting', 'active', 'delayed', 'paused'];
@@ -25,7 +26,8 @@ export interface OperationPass {
  * finish them (the job failed outside its handler, such as a worker that
  * died twice in it, or was lost). How each type is ended belongs to the
  * module that runs it, through its registered handler; a type without one is
- * left alone.
+ * left alone. Before that, an operation whose job the queue lost has it put
+ * back, so it resumes rather than waits for its deadline.
  */
 @Injectable()
 export class OperationReconciler {
@@ -33,9 +35,11 @@ export class OperationReconciler {
     @InjectPinoLogger(OperationReconciler.name) private readonly logger: PinoLogger,
     private readonly em: EntityManager,
     private readonly overdue: OverdueOperations,
+    private readonly lostJobs: LostJobRequeuer,
   ) {}
 
   async reconcile(now: Date = new Date()): Promise<OperationPass> {
+    await this.lostJobs.requeue(now);
     const handlers = this.overdue.all();
     const deadlines = handlers.flatMap((handler) =>
       handler.types.map((type) => ({

@@ -45,6 +45,13 @@ export class MetricsRegistry {
     registers: [this.registry],
   });
 
+  private readonly requeued = new Counter({
+    name: 'proximity_operations_requeued_total',
+    help: 'Operations whose job the queue lost, put back on it before their deadline, by type',
+    labelNames: ['type'] as const,
+    registers: [this.registry],
+  });
+
   private readonly compensations = new Counter({
     name: 'proximity_operation_compensations_total',
     help: 'Operations that ended by undoing what they made (compensation), by type',
@@ -77,6 +84,10 @@ export class MetricsRegistry {
 
   operationRetried(type: string): void {
     this.retries.inc({ type });
+  }
+
+  operationRequeued(type: string): void {
+    this.requeued.inc({ type });
   }
 
   operationCompensated(type: string): void {

@@ -52,6 +52,7 @@ export class AdoptProcessor implements OnModuleInit {
     this.overdue.register({
       types: [OperationType.Adopt],
       queue: this.queue,
+      jobName: () => ADOPT_JOB,
       deadlineMs: () => this.config.jobs.actionDeadlineMs,
       end: (op) => this.abandon(op),
     });

@@ -60,6 +60,7 @@ export class CloneProcessor implements OnModuleInit {
     this.overdue.register({
       types: [OperationType.Clone],
       queue: this.queue,
+      jobName: () => CLONE_JOB,
       deadlineMs: () => this.config.jobs.deployDeadlineMs,
       end: (op) => this.end(op),
     });

@@ -10,10 +10,12 @@ import {
   OverdueOperations,
 } from '../../operations/overdue-operations';
 import { StepRunner } from '../../operations/step-runner';
+import type { OperationJobData } from '../../queue/operation-jobs';
 import { QueueName } from '../../queue/queue-names';
 import { Application } from '../application.entity';
 import { DeployCompensation } from './deploy-compensation';
 import { DeployPlanBuilder } from './deploy-plan.builder';
+import { DEPLOY_JOB } from './deploy.queue';
 
 export const DEPLOY_ABANDONED = 'the deployment was interrupted and did not finish in time';
 
@@ -26,7 +28,7 @@ export class DeployOverdueHandler implements OverdueOperationHandler, OnModuleIn
   readonly types = [OperationType.Deploy];
 
   constructor(
-    @InjectQueue(QueueName.Deploy) readonly queue: Queue,
+    @InjectQueue(QueueName.Deploy) readonly queue: Queue<OperationJobData>,
     private readonly registry: OverdueOperations,
     private readonly config: AppConfig,
     private readonly em: EntityManager,
@@ -37,6 +39,10 @@ export class DeployOverdueHandler implements OverdueOperationHandler, OnModuleIn
 
   onModuleInit(): void {
     this.registry.register(this);
+  }
+
+  jobName(): string {
+    return DEPLOY_JOB;
   }
 
   deadlineMs(): number {

@@ -14,9 +14,11 @@ import { StepRunner } from '../../operations/step-runner';
 import { ProxmoxGateway } from '../../proxmox/gateway/proxmox-gateway';
 import { HostsService } from '../../proxmox/hosts/hosts.service';
 import { ProxmoxHost } from '../../proxmox/hosts/proxmox-host.entity';
+import type { OperationJobData } from '../../queue/operation-jobs';
 import { QueueName } from '../../queue/queue-names';
 import { Application } from '../application.entity';
 import { ApplicationStatus } from '../application-status';
+import { LIFECYCLE_JOB } from './lifecycle.queue';
 
 export const STATE_UNREADABLE = "the container's state could not be read from Proxmox";
 
@@ -37,7 +39,7 @@ export class LifecycleOverdueHandler implements OverdueOperationHandler, OnModul
 
   constructor(
     @InjectPinoLogger(LifecycleOverdueHandler.name) private readonly logger: PinoLogger,
-    @InjectQueue(QueueName.Lifecycle) readonly queue: Queue,
+    @InjectQueue(QueueName.Lifecycle) readonly queue: Queue<OperationJobData>,
     private readonly registry: OverdueOperations,
     private readonly config: AppConfig,
     private readonly em: EntityManager,
@@ -48,6 +50,10 @@ export class LifecycleOverdueHandler implements OverdueOperationHandler, OnModul
 
   onModuleInit(): void {
     this.registry.register(this);
+  }
+
+  jobName(): string {
+    return LIFECYCLE_JOB;
   }
 
   deadlineMs(): number {
