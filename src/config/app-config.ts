@@ -39,7 +39,7 @@ export interface JobSettings {
   actionDeadlineMs: number;
   backupDeadlineMs: number;
   restoreDeadlineMs: number;
-  /** How old an operation without a job must be before its job is put back. */
+  /** How long an operation without a job must be left unchanged before its job is put back. */
   requeueGraceMs: number;
   /** The shortest time a backup schedule may leave between two runs. */
   scheduleMinIntervalSeconds: number;

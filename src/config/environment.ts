@@ -241,9 +241,10 @@ export class Environment {
   RESTORE_DEADLINE_SECONDS = 3600;
 
   /**
-   * An operation still queued this long after its request, whose queue holds
-   * no job for it (Redis restarted without its data), has its job put back.
-   * Well past the request's enqueue, which gives up after 5 s.
+   * An operation still queued or running whose row has not changed for this
+   * long, and whose queue holds no job for it (Redis restarted without its
+   * data), has its job put back. Well past the request's enqueue, which gives
+   * up after 5 s.
    */
   @Transform(toInt)
   @IsInt()

@@ -18,8 +18,10 @@ const BATCH = 50;
  * Puts back the job of an operation its queue lost (Redis restarted without
  * its data) before the operation's deadline, so the worker resumes it
  * instead of the application showing its transition until the reconciler
- * ends it. Only operations older than the grace period: a request enqueues
- * right after its commit, and deletes the row when that fails.
+ * ends it. Only operations whose row did not change for the grace period:
+ * a request enqueues right after its commit (and deletes the row when that
+ * fails), and a worker still running one whose job was lost under it
+ * records each step.
  */
 @Injectable()
 export class LostJobRequeuer {
@@ -33,21 +35,22 @@ export class LostJobRequeuer {
   ) {}
 
   async requeue(now: Date = new Date()): Promise<number> {
-    const graceEnd = new Date(now.getTime() - this.config.jobs.requeueGraceMs);
-    const windows = this.overdue.all().flatMap((handler) =>
+    const beforeDeadline = this.overdue.all().flatMap((handler) =>
       handler.types.map((type) => ({
         type,
-        createdAt: { $lt: graceEnd, $gte: new Date(now.getTime() - handler.deadlineMs(type)) },
+        createdAt: { $gte: new Date(now.getTime() - handler.deadlineMs(type)) },
       })),
     );
-    if (windows.length === 0) return 0;
-    const candidates = await this.em
-      .fork()
-      .find(
-        Operation,
-        { status: { $in: [...ACTIVE_OPERATION_STATUSES] }, $or: windows },
-        { orderBy: { createdAt: 'asc' }, limit: BATCH },
-      );
+    if (beforeDeadline.length === 0) return 0;
+    const candidates = await this.em.fork().find(
+      Operation,
+      {
+        status: { $in: [...ACTIVE_OPERATION_STATUSES] },
+        updatedAt: { $lt: new Date(now.getTime() - this.config.jobs.requeueGraceMs) },
+        $or: beforeDeadline,
+      },
+      { orderBy: { createdAt: 'asc' }, limit: BATCH },
+    );
     let requeued = 0;
     for (const op of candidates) {
       try {

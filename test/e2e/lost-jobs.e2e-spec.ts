@@ -1,6 +1,7 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { getQueueToken } from '@nestjs/bull';
 import type { Queue } from 'bull';
+import { DEPLOY_ABANDONED } from '../../src/applications/deploy/deploy-overdue.handler';
 import { JOB_LOST } from '../../src/maintenance/lost-job-requeuer';
 import { RECONCILE_OPERATIONS_JOB } from '../../src/maintenance/maintenance.processor';
 import { QueueName } from '../../src/queue/queue-names';
@@ -56,9 +57,11 @@ describe('operations whose job the queue lost', () => {
 
   /** Requested ten minutes ago: past the grace period, far from the one-hour deadline. */
   const backdate = (operationId: string) =>
-    sql().execute(`update operation set created_at = now() - interval '10 minutes' where id = ?`, [
-      operationId,
-    ]);
+    sql().execute(
+      `update operation set created_at = now() - interval '10 minutes',
+         updated_at = now() - interval '10 minutes' where id = ?`,
+      [operationId],
+    );
 
   const loseJob = async (operationId: string) => {
     const job = await deployQueue().getJob(operationId);
@@ -79,18 +82,37 @@ describe('operations whose job the queue lost', () => {
     const running = await request('lost-running');
     const kept = await request('job-kept');
     const young = await request('lost-young');
+    const busy = await request('lost-busy');
+    const overdue = await request('lost-overdue');
     const ops = {
       queued: (await operationOf(api, user, queued.id)).id,
       running: (await operationOf(api, user, running.id)).id,
       kept: (await operationOf(api, user, kept.id)).id,
       young: (await operationOf(api, user, young.id)).id,
+      busy: (await operationOf(api, user, busy.id)).id,
+      overdue: (await operationOf(api, user, overdue.id)).id,
     };
-    for (const id of [ops.queued, ops.running, ops.kept]) await backdate(id);
-    for (const id of [ops.queued, ops.running, ops.young]) await loseJob(id);
+    for (const id of [ops.queued, ops.running, ops.kept, ops.busy]) await backdate(id);
+    for (const id of [ops.queued, ops.running, ops.young, ops.busy, ops.overdue]) {
+      await loseJob(id);
+    }
+    // Past the one-hour deadline: the reconciler ends it rather than resume it.
+    await sql().execute(
+      `update operation set created_at = now() - interval '2 hours',
+         updated_at = now() - interval '2 hours' where id = ?`,
+      [ops.overdue],
+    );
     // It was in its second attempt when the queue lost its job.
     await sql().execute(
-      `update operation set status = 'running', attempts = 2, started_at = now() where id = ?`,
+      `update operation set status = 'running', attempts = 2,
+         started_at = now() - interval '10 minutes' where id = ?`,
       [ops.running],
+    );
+    // A worker recorded its step just now: it may still be running it without the job.
+    await sql().execute(
+      `update operation set status = 'running', attempts = 1, step = 'create_container',
+         started_at = now(), updated_at = now() where id = ?`,
+      [ops.busy],
     );
 
     // Held (paused) until the pass is over, so the kept job is still waiting to run then.
@@ -135,6 +157,14 @@ describe('operations whose job the queue lost', () => {
       attempts: 0,
     });
     expect(await messages(young.id)).not.toContain(JOB_LOST);
+    expect(await deployQueue().getJob(ops.busy)).toBeNull();
+    expect(await operationOf(api, user, busy.id)).toMatchObject({
+      status: 'running',
+      attempts: 1,
+    });
+    expect(await messages(busy.id)).not.toContain(JOB_LOST);
+    expect((await settled(api, user, overdue.id)).lastError).toBe(DEPLOY_ABANDONED);
+    expect(await messages(overdue.id)).not.toContain(JOB_LOST);
 
     const metrics = await scrape(worker);
     expect(sample(metrics, 'proximity_operations_requeued_total', { type: 'deploy' })).toBe(2);
