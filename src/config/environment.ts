@@ -244,13 +244,15 @@ export class Environment {
    * An operation still queued or running whose row has not changed for this
    * long, and whose queue holds no job for it (Redis restarted without its
    * data), has its job put back. Well past the request's enqueue, which gives
-   * up after 5 s.
+   * up after 5 s, and past most single steps: a worker still inside a step whose
+   * job was lost under it (a Docker install, a wait for the node's vzdump lock)
+   * changes no row meanwhile, and would otherwise run beside the new job.
    */
   @Transform(toInt)
   @IsInt()
   @Min(1)
   @Max(3600)
-  OPERATION_REQUEUE_GRACE_SECONDS = 60;
+  OPERATION_REQUEUE_GRACE_SECONDS = 300;
 
   /**
    * The shortest time between two runs of a backup schedule: a schedule that

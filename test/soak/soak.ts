@@ -130,6 +130,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakFigures> {
     ACTION_DEADLINE_SECONDS: deadline,
     BACKUP_DEADLINE_SECONDS: deadline,
     RESTORE_DEADLINE_SECONDS: deadline,
+    // Jobs lost with the Redis restart come back within the run, not after 5 minutes.
+    OPERATION_REQUEUE_GRACE_SECONDS: '15',
   };
   const apiPort = await freePort();
   const base = `http://127.0.0.1:${apiPort}`;
