@@ -17,24 +17,14 @@ import { createApp } from '../src/app.factory';
 import { loadConfig } from '../src/config/load-config';
 import { migrate } from '../src/database/migrate';
 import { startSimulator } from '../test/pve-simulator';
+import { percentile, scratchDatabaseUrl, withAdmin } from '../test/bench/scratch-database';
 
-const ADMIN_URL = process.env.BENCH_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const DATABASE = 'proximity_bench_deploy';
 const DEPLOYS = Number(process.env.BENCH_DEPLOYS ?? 100);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const TASK_MS = Number(process.env.BENCH_TASK_MS ?? 200);
 const PASSWORD = randomBytes(15).toString('base64url');
 const POLL_MS = 100;
-
-async function withAdmin(sql: string): Promise<void> {
-  const client = new Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 async function call<T>(base: string, method: string, path: string, token?: string, body?: unknown) {
   const res = await fetch(`${base}${path}`, {
@@ -48,8 +38,6 @@ async function call<T>(base: string, method: string, path: string, token?: strin
   return { status: res.status, body: (await res.json()) as T };
 }
 
-const percentile = (values: number[], p: number) =>
-  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))];
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 /**
@@ -127,7 +115,7 @@ async function main(): Promise<void> {
   const prefix = `proximity-bench-${randomBytes(4).toString('hex')}`;
   const env: NodeJS.ProcessEnv = {
     NODE_ENV: 'production',
-    DATABASE_URL: ADMIN_URL.replace(/\/[^/]*$/, `/${DATABASE}`),
+    DATABASE_URL: scratchDatabaseUrl(DATABASE),
     DATABASE_POOL_MAX: '20',
     REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
     REDIS_PREFIX: prefix,

@@ -12,11 +12,10 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Redis from 'ioredis';
-import { Client } from 'pg';
 import { loadConfig } from '../src/config/load-config';
 import { migrate } from '../src/database/migrate';
+import { scratchDatabaseUrl, withAdmin } from '../test/bench/scratch-database';
 
-const ADMIN_URL = process.env.BENCH_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const DATABASE = 'proximity_bench_bodies';
 const PORT = Number(process.env.BENCH_PORT ?? 3917);
 const ROUNDS = 5;
@@ -29,16 +28,6 @@ const SHAPES: Record<string, string> = {
   '60,000-element array': `{"a":[${Array(60_000).fill('0').join(',')}]}`,
   'small invalid body': JSON.stringify({ username: 1 }),
 };
-
-async function withAdmin(sql: string): Promise<void> {
-  const client = new Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 async function timed<T>(work: () => Promise<T>): Promise<number> {
   const start = performance.now();
@@ -106,7 +95,7 @@ async function bootServer(): Promise<{ base: string; stop: () => Promise<void> }
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     NODE_ENV: 'production',
-    DATABASE_URL: ADMIN_URL.replace(/\/[^/]*$/, `/${DATABASE}`),
+    DATABASE_URL: scratchDatabaseUrl(DATABASE),
     REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
     REDIS_PREFIX: `proximity-bench-${randomBytes(4).toString('hex')}`,
     JWT_SECRET: randomBytes(32).toString('hex'),

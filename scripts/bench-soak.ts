@@ -12,32 +12,22 @@
  */
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
 import { loadConfig } from '../src/config/load-config';
 import { migrate } from '../src/database/migrate';
 import { runSoak, type SoakFigures } from '../test/soak/soak';
+import {
+  BENCH_ADMIN_URL,
+  percentile,
+  scratchDatabaseUrl,
+  withAdmin,
+} from '../test/bench/scratch-database';
 
-const ADMIN_URL = process.env.BENCH_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const DATABASE = 'proximity_bench_soak';
 const DEPLOYS = Number(process.env.SOAK_DEPLOYS ?? 200);
 const USERS = Number(process.env.SOAK_USERS ?? 20);
 const TASK_MS = Number(process.env.SOAK_TASK_MS ?? 400);
 
-async function withAdmin(sql: string): Promise<void> {
-  const client = new Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-const percentile = (values: number[], p: number) =>
-  values.length === 0
-    ? NaN
-    : [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))];
 
 function report(f: SoakFigures): string {
   const { statuses, ...counts } = f.endState;
@@ -70,7 +60,7 @@ async function main(): Promise<void> {
   try {
     await migrate(
       loadConfig({
-        DATABASE_URL: ADMIN_URL.replace(/\/[^/]*$/, `/${DATABASE}`),
+        DATABASE_URL: scratchDatabaseUrl(DATABASE),
         JWT_SECRET: randomBytes(32).toString('hex'),
         PROXIMITY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       }),
@@ -81,7 +71,7 @@ async function main(): Promise<void> {
       taskMs: TASK_MS,
       seed: Number(process.env.SOAK_SEED ?? 13),
       database: DATABASE,
-      adminUrl: ADMIN_URL,
+      adminUrl: BENCH_ADMIN_URL,
       vmidMin: 1000,
       ports: [20_000, 21_899],
       tinyPorts: [21_900, 21_902],

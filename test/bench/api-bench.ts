@@ -20,12 +20,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Redis from 'ioredis';
-import { Client, Pool } from 'pg';
+import { Pool } from 'pg';
 import { Pool as HttpPool } from 'undici';
 import { createApp } from '../../src/app.factory';
 import { ApplicationAllocator } from '../../src/applications/allocation/application-allocator';
 import { loadConfig } from '../../src/config/load-config';
 import { migrate } from '../../src/database/migrate';
+import { scratchDatabaseUrl, withAdmin } from './scratch-database';
 
 const APPLICATIONS = Number(process.env.BENCH_APPLICATIONS ?? 10_000);
 const OWNERS = 10;
@@ -36,7 +37,6 @@ const WARMUP_MS = 1000;
 /** The database pool of the server and of the bare client alike (the server's default). */
 const DB_POOL = Number(process.env.BENCH_DB_POOL ?? 10);
 const PORT = Number(process.env.BENCH_PORT ?? 3918);
-const ADMIN_URL = process.env.BENCH_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const DATABASE = `proximity_bench_api_${randomBytes(3).toString('hex')}`;
 const LIST_PATH = `/api/apps?perPage=${PER_PAGE}`;
@@ -61,7 +61,7 @@ function benchEnvironment(): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH,
     NODE_ENV: 'production',
-    DATABASE_URL: ADMIN_URL.replace(/\/[^/]*$/, `/${DATABASE}`),
+    DATABASE_URL: scratchDatabaseUrl(DATABASE),
     DATABASE_POOL_MAX: String(DB_POOL),
     REDIS_URL,
     REDIS_PREFIX: `proximity-bench-api-${randomBytes(4).toString('hex')}`,
@@ -75,16 +75,6 @@ function benchEnvironment(): NodeJS.ProcessEnv {
     // One process serves; nothing here needs the queue workers.
     PROXIMITY_ROLE: 'api',
   };
-}
-
-async function withAdmin(sql: string): Promise<void> {
-  const client = new Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
 }
 
 async function deleteRedisKeys(prefix: string): Promise<void> {
