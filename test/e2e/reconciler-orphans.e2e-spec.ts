@@ -92,8 +92,8 @@ describe('reconciler: orphans', () => {
   const read = async (id: string): Promise<AppBody> =>
     (await t.http().get(`/api/apps/${id}`).set(bearer(user))).body as AppBody;
 
-  /** A deployment that finally failed but crashed before giving its ports back. */
-  const portsLeftBehind = async (): Promise<AppBody> => {
+  /** A deployment whose operation failed without its job running: its VMID and ports held. */
+  const failedDeployment = async (): Promise<AppBody> => {
     await queue(QueueName.Deploy).pause();
     counter += 1;
     const res = await t
@@ -109,11 +109,18 @@ describe('reconciler: orphans', () => {
       `update operation set status = 'failed', finished_at = now() where id = ?`,
       [op.id],
     );
+    expect(app.vmid).toEqual(expect.any(Number));
+    expect(app.ports.length).toBeGreaterThan(0);
+    return app;
+  };
+
+  /** A deployment that finally failed but crashed before giving its ports back. */
+  const portsLeftBehind = async (): Promise<AppBody> => {
+    const app = await failedDeployment();
     await sql().execute(
       `update application set status = 'error', vmid = null, last_error = 'failed' where id = ?`,
       [app.id],
     );
-    expect(app.ports.length).toBeGreaterThan(0);
     return app;
   };
 
@@ -373,26 +380,11 @@ describe('reconciler: orphans', () => {
 
   /** A deployment that failed for good, whose cleanup failed too: it keeps its VMID and ports. */
   const cleanupFailed = async (): Promise<AppBody> => {
-    await queue(QueueName.Deploy).pause();
-    counter += 1;
-    const res = await t
-      .http()
-      .post('/api/apps')
-      .set(bearer(user))
-      .send({ catalogId: 'whoami', hostname: `orphans-${counter}` });
-    const app = res.body as AppBody;
-    const op = await operationOf(t, user, app.id);
-    await (await queue(QueueName.Deploy).getJob(op.id))?.remove();
-    await queue(QueueName.Deploy).resume();
-    await sql().execute(
-      `update operation set status = 'failed', finished_at = now() where id = ?`,
-      [op.id],
-    );
+    const app = await failedDeployment();
     await sql().execute(`update application set status = 'error', last_error = ? where id = ?`, [
       CLEANUP_FAILED,
       app.id,
     ]);
-    expect(app.vmid).toEqual(expect.any(Number));
     return app;
   };
 
