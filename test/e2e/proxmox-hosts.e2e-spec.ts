@@ -315,7 +315,8 @@ describe('Proxmox hosts and nodes', () => {
       expect(res.status).toBe(200);
       expect(res.body.ok).toBe(false);
       expect(res.body.reason).toMatch(reason);
-      expect(elapsed).toBeLessThan(TIMEOUT_MS * 4);
+      // The contract: an answer within 10 s whatever the host does.
+      expect(elapsed).toBeLessThan(10_000);
       for (const secret of secrets()) expect(JSON.stringify(res.body)).not.toContain(secret);
       expect(JSON.stringify(res.body)).not.toMatch(
         /127\.0\.0\.1|ECONN|api2|authentication failure|Error:/,
@@ -380,7 +381,9 @@ describe('Proxmox hosts and nodes', () => {
     it('an unreachable port', () => expectFailure({ port: 1 }, /unreachable/));
     it('a call slower than its timeout', async () => {
       await sim.control('POST', '/_sim/faults', {
-        rules: [{ path: '/version$', delayMs: TIMEOUT_MS * 3 }],
+        // Far past the call's timeout and its retry: undici checks timeouts on a coarse
+        // timer, so on a loaded machine an answer only 3 timeouts late could still arrive first.
+        rules: [{ path: '/version$', delayMs: TIMEOUT_MS * 8 }],
       });
       await expectFailure({}, /did not answer in time/);
     });
