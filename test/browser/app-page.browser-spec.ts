@@ -376,7 +376,7 @@ describe('an application’s page and its backups, in Chromium against the real 
     await page.context().close();
   });
 
-  it('clone: the hostname checked as typed, then the new app’s page follows the clone to running', async () => {
+  it('clone: the hostname checked as typed (rule, then taken or available), then the new app’s page follows the clone to running', async () => {
     const { page, errors } = await openPage(browser);
     await logIn(page, BASE, owner.username, owner.password);
     await page.goto(`${BASE}/apps/${app.id}`);
@@ -385,12 +385,14 @@ describe('an application’s page and its backups, in Chromium against the real 
     await hostname.fill('Bad_Name');
     await section.getByText('Lowercase letters only.').waitFor();
     expect(await section.getByRole('button', { name: 'Clone' }).isDisabled()).toBe(true);
+    // Taken (by its own source): said before any submit, and Clone stays disabled.
     await hostname.fill(app.hostname);
-    await section.getByRole('button', { name: 'Clone' }).click();
-    await section.getByRole('alert').getByText(`hostname '${app.hostname}' is taken`).waitFor();
+    await section.getByText('This hostname is taken by another application.').waitFor();
+    expect(await section.getByRole('button', { name: 'Clone' }).isDisabled()).toBe(true);
     await review(page, 'app-clone-refused');
 
     await hostname.fill('kept-copy');
+    await section.getByText('Available.').waitFor();
     await section.getByRole('button', { name: 'Clone' }).click();
     await page.waitForURL(
       (url) =>
