@@ -310,8 +310,10 @@ describe('secret scan: no secret leaks into answers, logs, the database or Redis
       ok(t.http().patch(`/api/proxmox/hosts/${passwordHost}`).set(bearer(admin)).send(body), 400);
     await hosts({ tokenSecret: refused('token-secret-not-uuid') });
     await hosts({ password: refused('pve-password-too-long', 'x'.repeat(300)) });
+    // The armour of a key generated now, around a body that is no key.
+    const armour = sshUtils.generateKeyPairSync('ed25519').private.trim().split('\n');
     await hosts({
-      sshPrivateKey: `-----BEGIN OPENSSH PRIVATE KEY-----\n${refused('ssh-key-garbage')}\n-----END OPENSSH PRIVATE KEY-----\n`,
+      sshPrivateKey: `${armour[0]}\n${refused('ssh-key-garbage')}\n${armour.at(-1)}\n`,
     });
     await ok(
       t
